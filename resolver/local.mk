@@ -1,0 +1,1 @@
+# resolver: rules added by the component that lives here.

@@ -1,0 +1,1 @@
+# tests/bench: rules added by the component that lives here.

@@ -1,0 +1,1 @@
+# tests/e2e: rules added by the component that lives here.

@@ -1,0 +1,1 @@
+# tests/faultdns: rules added by the component that lives here.

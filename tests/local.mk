@@ -1,0 +1,5 @@
+# Test suite: each part keeps its own fragment.
+include tests/unit/local.mk
+include tests/faultdns/local.mk
+include tests/e2e/local.mk
+include tests/bench/local.mk

@@ -1,0 +1,1 @@
+# tests/unit: rules added by the component that lives here.
