@@ -1,2 +1,340 @@
-/* Placeholder until the daemon lands. */
-int main(void) { return 0; }
+/*
+ * mxwarden: command line, start-up order and shutdown of the daemon.
+ *
+ * Start-up order matters: the pidfile lock and the milter socket are
+ * taken while still root, then privileges are dropped, then the process
+ * detaches and writes its pid. libmilter runs in its own thread
+ * (smfi_main); the main thread waits for signals, logs them, and asks
+ * libmilter to stop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "filter.h"
+#include "log.h"
+#include "mxw_config.h"
+
+/* Filter name given to libmilter; the MTA shows it in its logs. */
+#define FILTER_NAME "mxwarden"
+
+/* Backlog of the milter listening socket. */
+#define LISTEN_BACKLOG 128
+
+struct options {
+    const char *config_path; /* NULL: the default file */
+    bool check_only;         /* -n */
+    bool print_config;       /* -p */
+    bool print_defaults;     /* -D */
+    bool foreground;         /* -f */
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: mxwarden [-fnpDVh] [-c FILE]\n"
+            "\n"
+            "  -c FILE  read the configuration from FILE (default "
+            "%s;\n"
+            "           when that default file is missing, the built-in "
+            "defaults apply)\n"
+            "  -n       check the configuration, print any error and exit "
+            "0 (valid) or 1\n"
+            "  -p       print the effective configuration after the check "
+            "(with -n)\n"
+            "  -D       print the built-in defaults as a commented "
+            "configuration file\n"
+            "  -f       stay in the foreground and log to stderr (default: "
+            "detach and\n"
+            "           log to syslog, facility from syslog_facility, "
+            "default mail)\n"
+            "  -V       print the version and exit\n"
+            "  -h       print this help and exit\n"
+            "\n"
+            "Each configuration key, its unit and its default are listed "
+            "by mxwarden -D\n"
+            "and in mxwarden.conf(5).\n",
+            MXW_DEFAULT_CONFIG_FILE);
+}
+
+static int
+parse_options(int argc, char **argv, struct options *opts)
+{
+    int c;
+
+    memset(opts, 0, sizeof(*opts));
+    while ((c = getopt(argc, argv, "c:nfpDVh")) != -1) {
+        switch (c) {
+        case 'c':
+            opts->config_path = optarg;
+            break;
+        case 'n':
+            opts->check_only = true;
+            break;
+        case 'p':
+            opts->print_config = true;
+            break;
+        case 'D':
+            opts->print_defaults = true;
+            break;
+        case 'f':
+            opts->foreground = true;
+            break;
+        case 'V':
+            printf("mxwarden %s\n", PACKAGE_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mxwarden: unexpected argument \"%s\"\n",
+                argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Load the configuration named by -c, or the default file. A missing
+ * default file means built-in defaults; a missing -c file is an error.
+ */
+static int
+load_configuration(const struct options *opts, struct mxw_config *cfg,
+                   const char **used)
+{
+    char err[MXW_CONFIG_ERR_MAX];
+    const char *path = opts->config_path;
+
+    if (path == NULL) {
+        path = MXW_DEFAULT_CONFIG_FILE;
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            *used = NULL;
+            if (config_defaults(cfg, err, sizeof(err)) != 0) {
+                fprintf(stderr, "mxwarden: %s\n", err);
+                return -1;
+            }
+            return 0;
+        }
+    }
+    *used = path;
+    if (config_load(path, cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mxwarden: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* State shared between the main thread and the libmilter thread. */
+struct milter_run {
+    pthread_t main_thread;
+    int status; /* smfi_main() result, written before the thread ends */
+};
+
+static void *
+milter_thread(void *arg)
+{
+    struct milter_run *run = arg;
+
+    run->status = smfi_main();
+    /* Wake the main thread, which may be waiting for a signal. */
+    pthread_kill(run->main_thread, SIGUSR1);
+    return NULL;
+}
+
+/*
+ * Wait for SIGTERM or SIGINT (stop), SIGHUP (logged, ignored) or SIGUSR1
+ * (libmilter ended by itself). Ticks the log repeat suppressors once a
+ * second. The signals must be blocked in every thread.
+ */
+static void
+wait_for_stop(const sigset_t *set)
+{
+    struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
+    bool stopping = false;
+
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+
+        if (sig < 0) {
+            log_tick();
+            continue;
+        }
+        if (sig == SIGUSR1) {
+            if (!stopping)
+                log_notice("libmilter stopped on its own; shutting down");
+            return;
+        }
+        if (sig == SIGHUP) {
+            log_notice("SIGHUP ignored: configuration reload is not "
+                       "supported; restart mxwarden to apply changes");
+            continue;
+        }
+        if (!stopping) {
+            log_notice("received %s, stopping",
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping = true;
+            smfi_stop();
+        }
+    }
+}
+
+/* Open the milter socket through libmilter while still privileged. */
+static int
+open_milter_socket(const struct mxw_config *cfg,
+                   const struct daemon_account *acct, char *err,
+                   size_t errlen)
+{
+    if (daemon_socket_check_free(cfg->socket, err, errlen) != 0)
+        return -1;
+    if (filter_register(FILTER_NAME, cfg) != 0) {
+        snprintf(err, errlen, "smfi_register failed");
+        return -1;
+    }
+    if (smfi_setconn(cfg->socket) != MI_SUCCESS ||
+        smfi_setbacklog(LISTEN_BACKLOG) != MI_SUCCESS) {
+        snprintf(err, errlen, "smfi_setconn %s failed", cfg->socket);
+        return -1;
+    }
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        snprintf(err, errlen,
+                 "cannot open milter socket %s (missing directory, "
+                 "permission, or address in use)",
+                 cfg->socket);
+        return -1;
+    }
+    return daemon_socket_prepare(cfg->socket, cfg->socket_mode, acct->change,
+                                 acct->uid, acct->gid, err, errlen);
+}
+
+static int
+run_daemon(const struct mxw_config *cfg, const char *config_used,
+           bool foreground)
+{
+    struct log_options lopts = {
+        .ident = "mxwarden",
+        .facility = cfg->syslog_facility,
+        .level = cfg->log_level,
+        .to_stderr = foreground,
+    };
+    struct pidfile pf = {.fd = -1, .path = NULL};
+    struct daemon_account acct;
+    struct milter_run run;
+    pthread_t thread;
+    sigset_t set;
+    char err[MXW_CONFIG_ERR_MAX];
+    int rc = 1;
+
+    log_open(&lopts);
+
+    if (cfg->pidfile[0] != '\0' &&
+        pidfile_lock(&pf, cfg->pidfile, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    if (daemon_account_lookup(cfg->user, cfg->group, &acct, err,
+                              sizeof(err)) != 0 ||
+        open_milter_socket(cfg, &acct, err, sizeof(err)) != 0 ||
+        daemon_drop_privileges(&acct, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    if (!foreground && daemon_detach(err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
+    if (pf.fd >= 0 && pidfile_write(&pf, getpid(), err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        goto done;
+    }
+
+    /* Block the signals before any thread starts so every thread
+     * inherits the mask; only the main thread waits for them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    run.main_thread = pthread_self();
+    run.status = MI_FAILURE;
+    if (pthread_create(&thread, NULL, milter_thread, &run) != 0) {
+        log_error("cannot start the libmilter thread");
+        goto done;
+    }
+    log_notice("started: version %s, socket %s, configuration %s, mode %s",
+               PACKAGE_VERSION, cfg->socket,
+               config_used != NULL ? config_used : "built-in defaults",
+               cfg->mode == MXW_MODE_MONITOR ? "monitor" : "enforce");
+
+    wait_for_stop(&set);
+    pthread_join(thread, NULL);
+    if (run.status != MI_SUCCESS) {
+        log_error("libmilter main loop failed");
+        goto done;
+    }
+    log_notice("stopped");
+    rc = 0;
+
+done:
+    pidfile_remove(&pf);
+    log_close();
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct options opts;
+    struct mxw_config cfg;
+    const char *config_used = NULL;
+    int rc;
+
+    if (parse_options(argc, argv, &opts) != 0)
+        return 1;
+
+    if (opts.print_defaults) {
+        char err[MXW_CONFIG_ERR_MAX];
+        if (config_defaults(&cfg, err, sizeof(err)) != 0) {
+            fprintf(stderr, "mxwarden: %s\n", err);
+            return 1;
+        }
+        config_print(stdout, &cfg);
+        config_free(&cfg);
+        return 0;
+    }
+
+    if (load_configuration(&opts, &cfg, &config_used) != 0)
+        return 1;
+
+    if (opts.check_only) {
+        if (opts.print_config)
+            config_print(stdout, &cfg);
+        else
+            printf("%s: configuration is valid\n",
+                   config_used != NULL ? config_used : "built-in defaults");
+        config_free(&cfg);
+        return 0;
+    }
+
+    rc = run_daemon(&cfg, config_used, opts.foreground || cfg.foreground);
+    config_free(&cfg);
+    return rc;
+}

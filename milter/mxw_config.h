@@ -1,0 +1,196 @@
+/*
+ * mxwarden configuration (named mxw_config.h so that it never shadows the
+ * config.h that configure writes): one table of keys drives parsing, defaults,
+ * validation, "mxwarden -n", the sample file and the manual page.
+ *
+ * To add a key: add a typed field to struct mxw_config and one row to
+ * config_table[] in mxw_config_table.c. Nothing else needs to change; the
+ * tests check that etc/mxwarden.conf and doc/mxwarden.conf.5 list it.
+ */
+#ifndef MXW_CONFIG_H
+#define MXW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Default configuration file, used when -c is not given. */
+#ifndef MXW_DEFAULT_CONFIG_FILE
+#define MXW_DEFAULT_CONFIG_FILE "/etc/mxwarden/mxwarden.conf"
+#endif
+
+/* Maximum length of an error message from config_load(), plus one. */
+#define MXW_CONFIG_ERR_MAX 512
+
+enum mxw_log_level {
+    MXW_LOG_ERROR = 0,
+    MXW_LOG_WARNING,
+    MXW_LOG_NOTICE,
+    MXW_LOG_INFO,
+    MXW_LOG_DEBUG,
+};
+
+/* What the milter does with a non-accept decision. */
+enum mxw_mode {
+    MXW_MODE_ENFORCE = 0, /* send the tempfail or reject */
+    MXW_MODE_MONITOR,     /* accept, but log and add the header */
+};
+
+/* A list of strings owned by the configuration. */
+struct mxw_strlist {
+    char **items;
+    size_t count;
+};
+
+/* A list of integers owned by the configuration. */
+struct mxw_intlist {
+    int *items;
+    size_t count;
+};
+
+/*
+ * The parsed configuration. Strings and lists are heap copies owned by
+ * the struct and released by config_free(). Units are in the names.
+ */
+struct mxw_config {
+    /* daemon */
+    char *socket;    /* libmilter syntax: unix:PATH or inet:PORT@HOST */
+    int socket_mode; /* permission bits of a unix socket */
+    char *user;      /* empty: keep the user mxwarden started as */
+    char *group;     /* empty: the primary group of user */
+    char *pidfile;   /* empty: no pidfile */
+    bool foreground;
+
+    /* logging */
+    enum mxw_log_level log_level;
+    int syslog_facility; /* a LOG_* facility from <syslog.h> */
+
+    /* policy */
+    enum mxw_mode mode;
+
+    /* DNS */
+    struct mxw_strlist servers; /* "IPv4", "IPv4:port", "IPv6", "[IPv6]:port" */
+    int step_timeout_ms;
+    int rcpt_deadline_ms;
+    struct mxw_intlist edns_ladder; /* payload sizes in bytes, descending */
+    bool tcp_fallback;
+    int edns_memory_s;
+    int max_inflight;
+    int cname_max;
+
+    /* cache */
+    int cache_size;
+    int ttl_min_s;
+    int ttl_max_s;
+    int negative_ttl_min_s;
+    int negative_ttl_max_s;
+    int temp_error_ttl_s;
+    int stale_window_s;
+
+    /* diagnostic header */
+    char *header_name;
+    bool header_enabled;
+};
+
+/* Value types a key can have. */
+enum config_type {
+    CONFIG_BOOL,
+    CONFIG_INT,      /* int field, bounded by min..max */
+    CONFIG_STRING,   /* char * field, checked by the row's check function */
+    CONFIG_ENUM,     /* int or enum field, one of the row's choices */
+    CONFIG_OCTAL,    /* int field given as an octal string such as "0660" */
+    CONFIG_STR_LIST, /* struct mxw_strlist, each item checked */
+    CONFIG_INT_LIST, /* struct mxw_intlist, each item bounded by min..max */
+};
+
+/* One allowed word of an enum key and the value it stores. */
+struct config_choice {
+    const char *name;
+    int value;
+};
+
+/*
+ * A check for a string or string-list item. Returns true when the value is
+ * valid; otherwise writes what is allowed into why (a sentence fragment
+ * such as "expected unix:PATH or inet:PORT@HOST") and returns false.
+ */
+typedef bool config_check_fn(const char *value, char *why, size_t whylen);
+
+/* One row of the configuration table. */
+struct config_key {
+    const char *name;
+    enum config_type type;
+    size_t offset; /* offsetof(struct mxw_config, field) */
+    /* Default in libconfig syntax, exactly as the sample file writes it. */
+    const char *default_text;
+    long long min; /* CONFIG_INT, CONFIG_OCTAL, list items; and */
+    long long max; /* for lists, count bounds are min_items..max_items */
+    size_t min_items;
+    size_t max_items;
+    const char *unit;                     /* "milliseconds", or NULL */
+    const struct config_choice *choices;  /* CONFIG_ENUM, NULL-terminated */
+    config_check_fn *check;               /* strings and string lists */
+    const char *allowed;                  /* human text of what is allowed */
+    const char *help;                     /* one line for -h, sample, man */
+};
+
+/* The table, in the order the sample file and manual page list keys. */
+extern const struct config_key config_table[];
+extern const size_t config_table_count;
+
+/* Return the table row named name, or NULL. */
+const struct config_key *config_key_find(const char *name);
+
+/*
+ * Fill cfg with the built-in defaults. cfg must be zeroed or freed
+ * before. Returns 0, or -1 with err set when out of memory or when a
+ * default in the table is invalid (a bug the unit tests catch).
+ */
+int config_defaults(struct mxw_config *cfg, char *err, size_t errlen);
+
+/*
+ * Load path over the defaults into cfg. On success returns 0 and cfg
+ * owns its strings. On failure returns -1, leaves cfg zeroed (nothing to
+ * free) and writes one line into err: "FILE:LINE: KEY: what is wrong;
+ * what is allowed". Unknown keys, wrong types, values out of bounds,
+ * and cross-key conflicts are all errors.
+ */
+int config_load(const char *path, struct mxw_config *cfg, char *err,
+                size_t errlen);
+
+/* Same as config_load() on text in memory; name is used in messages. */
+int config_load_string(const char *text, const char *name,
+                       struct mxw_config *cfg, char *err, size_t errlen);
+
+/* Release everything cfg owns and zero it. NULL is a no-op. */
+void config_free(struct mxw_config *cfg);
+
+/*
+ * Write the value of one key of cfg into buf in libconfig syntax
+ * (the form the sample file uses). Returns buf.
+ */
+const char *config_format_value(const struct mxw_config *cfg,
+                                const struct config_key *key, char *buf,
+                                size_t buflen);
+
+/* Write the text that describes what key accepts ("50..20000"). */
+const char *config_describe_allowed(const struct config_key *key, char *buf,
+                                    size_t buflen);
+
+/*
+ * Write cfg as a commented configuration file: one help comment and one
+ * "key = value;" line per key, in table order.
+ */
+void config_print(FILE *out, const struct mxw_config *cfg);
+
+/*
+ * Split a servers item into its address text and port (53 when not
+ * given). Returns true when item is valid.
+ */
+bool config_server_split(const char *item, char *addr, size_t addrlen,
+                         int *port);
+
+/* Name of a log level or facility value, for messages. */
+const char *config_enum_name(const struct config_key *key, int value);
+
+#endif
