@@ -1,0 +1,79 @@
+/*
+ * decide.h - the decision service every front end shares: route lookup,
+ * resolver health, confirmation of negative answers, and the policy.
+ *
+ * One struct decider per process owns the resolver, the health table,
+ * the canary runner and the policy table. The milter, the policy service,
+ * the delivery-status socketmap and mxwarden-probe call decider_decide
+ * for each recipient domain and get back everything they need to reply,
+ * log and write the diagnostic header.
+ */
+#ifndef MXW_DECIDE_H
+#define MXW_DECIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "health.h"
+#include "mxw_config.h"
+#include "policy.h"
+#include "resolver.h"
+#include "route.h"
+
+struct decider;
+
+/* How a negative verdict was confirmed before it could become a 5xx. */
+enum decision_confirm {
+    DECISION_CONFIRM_NONE = 0,    /* not a negative verdict, or not tried */
+    DECISION_CONFIRM_OTHER_SERVER, /* a second server gave the same verdict */
+    DECISION_CONFIRM_TCP,         /* the same server, again over TCP */
+    DECISION_CONFIRM_FAILED,      /* the repeat gave another verdict or
+                                     no answer */
+};
+
+/* Everything known about one recipient domain's decision. */
+struct decision {
+    struct route_result *result;  /* owned: released by decision_release */
+    struct health_report health;  /* of result->server; a healthy report
+                                     when no server answered */
+    bool protected_domain;
+    enum decision_confirm confirm;
+    struct policy_decision policy;
+};
+
+/*
+ * Create the decision service from a loaded configuration: start the
+ * resolver's event thread and the canary runner. Health transitions are
+ * logged through log.h. Returns NULL with a message in err.
+ */
+struct decider *decider_new(const struct mxw_config *cfg, char *err,
+                            size_t errlen);
+
+/* Stop the threads and free everything; NULL is a no-op. No decision may
+ * be running. */
+void decider_free(struct decider *decider);
+
+/*
+ * Decide the recipient domain domain (envelope text: any case, UTF-8 or
+ * A-label, or an address literal) within deadline_ms in total, lookup and
+ * confirmation together. Any thread may call, concurrently. Always fills
+ * out; call decision_release when done with it.
+ */
+void decider_decide(struct decider *decider, const char *domain,
+                    unsigned deadline_ms, struct decision *out);
+
+/* Drop the result reference held by d; safe on a zeroed struct. */
+void decision_release(struct decision *d);
+
+/* The RCPT deadline from the configuration, in milliseconds. */
+unsigned decider_rcpt_deadline_ms(const struct decider *decider);
+
+/* The resolver and health table, for the probe's --health and metrics. */
+struct resolver *decider_resolver(struct decider *decider);
+struct health *decider_health(struct decider *decider);
+const struct policy *decider_policy(const struct decider *decider);
+
+/* Return "none", "other_server", "tcp" or "failed". */
+const char *decision_confirm_name(enum decision_confirm confirm);
+
+#endif /* MXW_DECIDE_H */
