@@ -7,8 +7,8 @@ Each ZONEFILE line is "NAME TYPE VALUE" with TYPE A or MX (VALUE
 "PREFERENCE EXCHANGE"), or "NAME SERVFAIL".  A name with records of
 other types gets NODATA, a name not listed gets NXDOMAIN, a SERVFAIL name
 gets SERVFAIL.  Rereading the file lets a test change DNS while a message
-is queued.  The harness uses it inside a network namespace on 127.0.0.1
-port 53; it stops on SIGTERM.
+is queued.  Each answered query is logged to stdout.  The harness uses it
+inside a network namespace on 127.0.0.1 port 53; it stops on SIGTERM.
 """
 
 import signal
@@ -102,6 +102,10 @@ def main():
                   flush=True)
             continue
         server.sendto(reply, client)
+        _, _, qname, qtype, _ = parse_question(packet)
+        print("zonedns: query %s type %d rcode %d" % (qname, qtype,
+                                                     reply[3] & 0x0F),
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,31 @@ netns_require() {
         tap_skip_all "no /etc/resolv.conf to bind-mount over"
 }
 
+# Succeed when this shell runs in the namespaces netns_run or
+# netns_run_self made: both its network and mount namespaces differ from
+# those of the shell that called them, recorded in MXW_NETNS_OUTER.
 netns_inside() {
-    [ "${MXW_NETNS_INSIDE:-0}" = 1 ]
+    [ -n "${MXW_NETNS_OUTER:-}" ] &&
+        [ "$(netns_ids)" != "$MXW_NETNS_OUTER" ] &&
+        [ "$(readlink /proc/self/ns/net)" != "${MXW_NETNS_OUTER% *}" ] &&
+        [ "$(readlink /proc/self/ns/mnt)" != "${MXW_NETNS_OUTER#* }" ]
+}
+
+# Succeed when this shell's network and mount namespaces both differ from
+# those of its parent process, and all four ids can be read.
+netns_differs_from_parent() {
+    local kind self parent
+    for kind in net mnt; do
+        self=$(readlink "/proc/$$/ns/$kind") || return 1
+        parent=$(readlink "/proc/$PPID/ns/$kind") || return 1
+        [ -n "$self" ] && [ -n "$parent" ] && [ "$self" != "$parent" ] ||
+            return 1
+    done
+}
+
+# Print this process's network and mount namespace ids.
+netns_ids() {
+    echo "$(readlink /proc/self/ns/net) $(readlink /proc/self/ns/mnt)"
 }
 
 # Prepare the namespace this shell runs in: make every mount private so
@@ -34,11 +57,30 @@ netns_inside() {
 # namespace made by netns_run or netns_run_self.
 netns_setup() {
     local nameserver=${1:-127.0.0.1} resolv_file
+
+    # Check, before changing anything, that this is not the machine's own
+    # namespace: the recorded outer ids differ, the parent process (the
+    # shell that ran unshare, which execs this shell) is in other network
+    # and mount namespaces, and no interface but lo exists (checked again
+    # once lo is up).  The environment alone could be forged, and pid 1's
+    # namespace links are not readable on every machine; an unreadable
+    # parent link fails the check.
     if ! netns_inside; then
         echo "netns_setup: not inside a namespace made by netns.sh;" \
             "refusing to change mounts" >&2
         return 1
     fi
+    if ! netns_differs_from_parent; then
+        echo "netns_setup: this shell shares a network or mount namespace" \
+            "with its parent $PPID; refusing to change mounts" >&2
+        return 1
+    fi
+    if ip -o link show | grep -qv ': lo:'; then
+        echo "netns_setup: namespace has interfaces other than lo;" \
+            "refusing to change mounts" >&2
+        return 1
+    fi
+
     mount --make-rprivate / || return 1
     ip link set lo up || return 1
     resolv_file=$(mktemp "${TMPDIR:-/tmp}/mxw-resolv.XXXXXX") || return 1
@@ -60,18 +102,18 @@ netns_setup() {
 }
 
 # Run SCRIPT ARGS... with bash in a new network and mount namespace, with
-# MXW_NETNS_INSIDE=1 so the script knows to call netns_setup.  Returns the
+# MXW_NETNS_OUTER set so the script knows to call netns_setup.  Returns the
 # script's exit status.  Every process the script leaves behind dies with
 # the namespace only if the script stops it, so the script needs its own
 # cleanup traps.
 netns_run_self() {
-    MXW_NETNS_INSIDE=1 unshare -n -m -- bash "$@"
+    MXW_NETNS_OUTER=$(netns_ids) unshare -n -m -- bash "$@"
 }
 
 # Run CMD... in a new namespace after netns_setup with 127.0.0.1 as the
 # name server.
 netns_run() {
-    MXW_NETNS_INSIDE=1 unshare -n -m -- bash -c \
+    MXW_NETNS_OUTER=$(netns_ids) unshare -n -m -- bash -c \
         '. "$1" && shift && netns_setup && exec "$@"' \
         netns "$NETNS_LIB" "$@"
 }
