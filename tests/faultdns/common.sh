@@ -1,0 +1,88 @@
+# Shared setup for the faultdns tests: TAP output, the server helper and
+# dig wrappers that only ever query the test server on loopback.
+
+. "$top_srcdir/tests/lib/faultdns.sh"
+
+FD_TEST_COUNT=0
+FD_TEST_FAILED=0
+
+fd_plan() {
+    echo "1..$1"
+}
+
+fd_skip_all() {
+    echo "1..0 # SKIP $*"
+    exit 0
+}
+
+# fd_is GOT EXPECTED NAME: report test NAME, printing both values on failure.
+fd_is() {
+    FD_TEST_COUNT=$((FD_TEST_COUNT + 1))
+    if [ "$1" = "$2" ]; then
+        echo "ok $FD_TEST_COUNT - $3"
+    else
+        echo "not ok $FD_TEST_COUNT - $3"
+        echo "#   expected: $2"
+        echo "#        got: $1"
+        FD_TEST_FAILED=$((FD_TEST_FAILED + 1))
+    fi
+}
+
+# fd_like TEXT NEEDLE NAME: passes when TEXT contains the fixed NEEDLE.
+fd_like() {
+    FD_TEST_COUNT=$((FD_TEST_COUNT + 1))
+    case $1 in
+    *"$2"*) echo "ok $FD_TEST_COUNT - $3" ;;
+    *)
+        echo "not ok $FD_TEST_COUNT - $3"
+        echo "#   expected to contain: $2"
+        printf '%s\n' "$1" | sed 's/^/#   got: /'
+        FD_TEST_FAILED=$((FD_TEST_FAILED + 1))
+        ;;
+    esac
+}
+
+# fd_ok STATUS NAME: passes when STATUS is 0.
+fd_ok() {
+    fd_is "$1" 0 "$2"
+}
+
+command -v dig >/dev/null 2>&1 || fd_skip_all "dig (dnsutils) not installed"
+[ -x "$FAULTDNS" ] || fd_skip_all "$FAULTDNS not built"
+
+trap 'faultdns_stop >/dev/null 2>&1' EXIT
+
+# fd_dig ARGS...: dig against the test server with one try of 1 s and no
+# recursion; the server address may be overridden with FD_SERVER.
+fd_dig() {
+    dig "@${FD_SERVER:-127.0.0.1}" -p "$FAULTDNS_PORT" +norecurse +time=1 \
+        +tries=1 +retry=0 "$@"
+}
+
+# fd_status ARGS...: print the rcode name of the reply, or "timeout".
+fd_status() {
+    local out
+    out=$(fd_dig +noall +comments "$@" 2>&1)
+    case $out in
+    *"status: "*)
+        out=${out#*status: }
+        echo "${out%%,*}"
+        ;;
+    *) echo timeout ;;
+    esac
+}
+
+# fd_answer ARGS...: print the answer section, one record a line, as
+# "name type rdata" without the TTL and class.
+fd_answer() {
+    fd_dig +noall +answer "$@" | awk '{ $2 = ""; $3 = ""; print }' |
+        tr -s ' '
+}
+
+fd_finish() {
+    faultdns_stop
+    local status=$?
+    fd_is "$status" 0 "server exits with status 0 on SIGTERM"
+    trap - EXIT
+    [ "$FD_TEST_FAILED" -eq 0 ]
+}
