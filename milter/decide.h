@@ -50,8 +50,33 @@ struct decider *decider_new(const struct mxw_config *cfg, char *err,
                             size_t errlen);
 
 /* Stop the threads and free everything; NULL is a no-op. No decision may
- * be running. */
+ * be running and no other reference may exist. */
 void decider_free(struct decider *decider);
+
+/*
+ * The current decider of a running daemon. A reload builds a new decider
+ * and swaps it in; sessions in flight keep the reference they took and
+ * finish on the old one, which is freed when its last reference goes.
+ */
+struct decider_slot;
+
+/* Create a slot holding decider (the slot takes over the reference that
+ * decider_new returned). Returns NULL when out of memory. */
+struct decider_slot *decider_slot_new(struct decider *decider);
+
+/* Take a reference to the current decider; any thread. Never NULL. */
+struct decider *decider_slot_acquire(struct decider_slot *slot);
+
+/* Drop a reference taken by decider_slot_acquire; any thread. */
+void decider_slot_release(struct decider_slot *slot, struct decider *decider);
+
+/* Install decider as the current one; the old one is freed when its last
+ * reference is released. Any thread. */
+void decider_slot_swap(struct decider_slot *slot, struct decider *decider);
+
+/* Free the slot and its current decider; all references must have been
+ * released. NULL is a no-op. */
+void decider_slot_free(struct decider_slot *slot);
 
 /*
  * Decide the recipient domain domain (envelope text: any case, UTF-8 or

@@ -1,0 +1,421 @@
+/*
+ * decide.c - the decision service: lookup, health, confirmation, policy.
+ */
+#include "config.h"
+
+#include "decide.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "canary.h"
+#include "log.h"
+
+struct decider {
+    struct resolver *resolver;
+    /* Set once after the resolver exists; the observer reads it from the
+     * event thread, so it is atomic. NULL drops early step outcomes. */
+    _Atomic(struct health *) health;
+    struct canary_runner *canary;
+    struct policy policy;
+    unsigned rcpt_deadline_ms;
+    unsigned refs; /* guarded by the slot's lock; 1 for the slot itself */
+};
+
+struct decider_slot {
+    pthread_mutex_t lock; /* guards current and every decider's refs */
+    struct decider *current;
+};
+
+static uint64_t
+decider_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+decider_observe(void *arg, unsigned server_index,
+                const struct route_step *step)
+{
+    struct decider *decider = arg;
+    struct health *health = atomic_load(&decider->health);
+
+    if (health != NULL)
+        canary_observe_step(health, server_index, step);
+}
+
+/* Log each health transition once, with its reason. */
+static void
+decider_log_transition(void *arg, const char *server, enum health_state from,
+                       enum health_state to, bool trusted,
+                       const char *reason)
+{
+    enum mxw_log_level level =
+        to == HEALTH_HEALTHY && trusted ? MXW_LOG_NOTICE : MXW_LOG_WARNING;
+
+    (void)arg;
+    log_write(level,
+              "resolver %s: health %s -> %s, negative answers %s: %s",
+              server, health_state_name(from), health_state_name(to),
+              trusted ? "trusted" : "not trusted", reason);
+}
+
+static void
+decider_resolver_options(const struct mxw_config *cfg,
+                         struct resolver_options *ro)
+{
+    resolver_options_init(ro);
+    ro->server_count = 0;
+    for (size_t i = 0;
+         i < cfg->servers.count && i < RESOLVER_MAX_SERVERS; i++)
+        ro->servers[ro->server_count++] = cfg->servers.items[i];
+    ro->step_timeout_ms = (unsigned)cfg->step_timeout_ms;
+    ro->edns_ladder_count = 0;
+    for (size_t i = 0;
+         i < cfg->edns_ladder.count && i < RESOLVER_MAX_LADDER; i++)
+        ro->edns_ladder[ro->edns_ladder_count++] =
+            (uint16_t)cfg->edns_ladder.items[i];
+    ro->tcp_fallback = cfg->tcp_fallback;
+    ro->edns_memory_s = (unsigned)cfg->edns_memory_s;
+    ro->cache_size = (unsigned)cfg->cache_size;
+    ro->ttl_min_s = (unsigned)cfg->ttl_min_s;
+    ro->ttl_max_s = (unsigned)cfg->ttl_max_s;
+    ro->negative_ttl_min_s = (unsigned)cfg->negative_ttl_min_s;
+    ro->negative_ttl_max_s = (unsigned)cfg->negative_ttl_max_s;
+    ro->temp_error_ttl_s = (unsigned)cfg->temp_error_ttl_s;
+    ro->stale_window_s = (unsigned)cfg->stale_window_s;
+    ro->max_inflight = (unsigned)cfg->max_inflight;
+    ro->cname_max = (unsigned)cfg->cname_max;
+}
+
+/* Fill the policy table from the reply_* keys; the configuration check
+ * already validated every reply, so a parse failure here is a bug. */
+static int
+decider_policy_options(const struct mxw_config *cfg, struct policy *policy,
+                       char *err, size_t errlen)
+{
+    const struct mxw_strlist *rows[ROUTE_VERDICT_COUNT] = {
+        [ROUTE_MX] = &cfg->reply_mx,
+        [ROUTE_IMPLICIT_MX] = &cfg->reply_implicit_mx,
+        [ROUTE_NULL_MX] = &cfg->reply_null_mx,
+        [ROUTE_NO_DOMAIN] = &cfg->reply_no_domain,
+        [ROUTE_NO_MAIL_HOSTS] = &cfg->reply_no_mail_hosts,
+        [ROUTE_TEMP_ERROR] = &cfg->reply_temp_error,
+        [ROUTE_ADDRESS_LITERAL] = &cfg->reply_address_literal,
+        [ROUTE_INVALID] = &cfg->reply_invalid,
+    };
+
+    policy_init(policy);
+    policy->monitor = cfg->mode == MXW_MODE_MONITOR;
+    for (int v = 0; v < ROUTE_VERDICT_COUNT; v++) {
+        const struct mxw_strlist *row = rows[v];
+
+        if (row->count != 2 ||
+            !policy_reply_parse(row->items[0], &policy->rows[v].trusted,
+                                err, errlen) ||
+            !policy_reply_parse(row->items[1], &policy->rows[v].untrusted,
+                                err, errlen))
+            return -1;
+    }
+    if (!policy_set_protected(policy,
+                              (const char *const *)cfg->protected_domains.items,
+                              cfg->protected_domains.count, err, errlen))
+        return -1;
+    return 0;
+}
+
+struct decider *
+decider_new(const struct mxw_config *cfg, char *err, size_t errlen)
+{
+    struct decider *decider = calloc(1, sizeof(*decider));
+    struct resolver_options ro;
+    struct health_options ho;
+    struct canary_options co;
+    const char *names[RESOLVER_MAX_SERVERS];
+    struct health *health;
+    unsigned count;
+
+    if (decider == NULL) {
+        snprintf(err, errlen, "out of memory creating the decider");
+        return NULL;
+    }
+    decider->rcpt_deadline_ms = (unsigned)cfg->rcpt_deadline_ms;
+    if (decider_policy_options(cfg, &decider->policy, err, errlen) != 0)
+        goto fail;
+
+    /* Step 1: the resolver, whose normalized server names key health. */
+    decider_resolver_options(cfg, &ro);
+    ro.observer = decider_observe;
+    ro.observer_arg = decider;
+    decider->resolver = resolver_new(&ro, err, errlen);
+    if (decider->resolver == NULL)
+        goto fail;
+
+    /* Step 2: the health table for the same servers. */
+    count = resolver_server_count(decider->resolver);
+    for (unsigned i = 0; i < count; i++)
+        names[i] = resolver_server_name(decider->resolver, i);
+    health_options_init(&ho);
+    ho.window_s = (unsigned)cfg->health_window_s;
+    ho.min_samples = (unsigned)cfg->health_min_samples;
+    ho.suspect_pct = (unsigned)cfg->health_suspect_pct;
+    ho.recover_rounds = (unsigned)cfg->health_recover_rounds;
+    ho.canary_interval_s = (unsigned)cfg->canary_interval_s;
+    ho.on_transition = decider_log_transition;
+    health = health_new(&ho, names, count, err, errlen);
+    if (health == NULL)
+        goto fail;
+    atomic_store(&decider->health, health);
+
+    /* Step 3: the canary runner, which starts with a round per server. */
+    canary_options_init(&co);
+    for (size_t i = 0;
+         i < cfg->canary_domains.count && i < CANARY_MAX_DOMAINS; i++)
+        co.domains[co.domain_count++] = cfg->canary_domains.items[i];
+    co.nxdomain_zone = cfg->canary_nxdomain_zone;
+    co.timeout_ms = (unsigned)cfg->canary_timeout_ms;
+    decider->canary = canary_runner_start(decider->resolver, health, &co,
+                                          err, errlen);
+    if (decider->canary == NULL)
+        goto fail;
+    return decider;
+
+fail:
+    decider_free(decider);
+    return NULL;
+}
+
+void
+decider_free(struct decider *decider)
+{
+    struct health *health;
+
+    if (decider == NULL)
+        return;
+    /* The runner uses the resolver and health; the resolver's observer
+     * uses health: stop them in that order. */
+    canary_runner_stop(decider->canary);
+    health = atomic_exchange(&decider->health, NULL);
+    resolver_free(decider->resolver);
+    health_free(health);
+    free(decider);
+}
+
+struct decider_slot *
+decider_slot_new(struct decider *decider)
+{
+    struct decider_slot *slot = calloc(1, sizeof(*slot));
+
+    if (slot == NULL)
+        return NULL;
+    pthread_mutex_init(&slot->lock, NULL);
+    decider->refs = 1;
+    slot->current = decider;
+    return slot;
+}
+
+struct decider *
+decider_slot_acquire(struct decider_slot *slot)
+{
+    struct decider *decider;
+
+    pthread_mutex_lock(&slot->lock);
+    decider = slot->current;
+    decider->refs++;
+    pthread_mutex_unlock(&slot->lock);
+    return decider;
+}
+
+void
+decider_slot_release(struct decider_slot *slot, struct decider *decider)
+{
+    bool last;
+
+    pthread_mutex_lock(&slot->lock);
+    last = --decider->refs == 0;
+    pthread_mutex_unlock(&slot->lock);
+    if (last)
+        decider_free(decider);
+}
+
+void
+decider_slot_swap(struct decider_slot *slot, struct decider *decider)
+{
+    struct decider *old;
+
+    pthread_mutex_lock(&slot->lock);
+    old = slot->current;
+    decider->refs = 1;
+    slot->current = decider;
+    pthread_mutex_unlock(&slot->lock);
+    decider_slot_release(slot, old);
+}
+
+void
+decider_slot_free(struct decider_slot *slot)
+{
+    if (slot == NULL)
+        return;
+    decider_slot_release(slot, slot->current);
+    pthread_mutex_destroy(&slot->lock);
+    free(slot);
+}
+
+static int
+decider_server_index(struct decider *decider, const char *server)
+{
+    unsigned count = resolver_server_count(decider->resolver);
+
+    for (unsigned i = 0; i < count; i++)
+        if (strcmp(resolver_server_name(decider->resolver, i), server) == 0)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * Repeat a negative lookup before it may become a 5xx: on another server
+ * that is healthy and trusted when there is one, otherwise on the same
+ * server over TCP, which rules out a forged or damaged UDP reply.
+ */
+static enum decision_confirm
+decider_confirm(struct decider *decider, const struct route_result *first,
+                unsigned budget_ms)
+{
+    struct health *health = atomic_load(&decider->health);
+    unsigned count = resolver_server_count(decider->resolver);
+    int deciding = decider_server_index(decider, first->server);
+    int other = -1;
+    struct route_result *again;
+    enum decision_confirm how;
+
+    for (unsigned i = 0; i < count && other < 0; i++) {
+        struct health_report report;
+
+        if ((int)i == deciding)
+            continue;
+        if (health_get(health, resolver_server_name(decider->resolver, i),
+                       &report) &&
+            report.state == HEALTH_HEALTHY && report.trusted_for_negatives)
+            other = (int)i;
+    }
+    if (other >= 0) {
+        how = DECISION_CONFIRM_OTHER_SERVER;
+        again = resolver_route_lookup_on(decider->resolver, first->domain,
+                                         (unsigned)other, false, budget_ms);
+    } else if (deciding >= 0) {
+        how = DECISION_CONFIRM_TCP;
+        again = resolver_route_lookup_on(decider->resolver, first->domain,
+                                         (unsigned)deciding, true,
+                                         budget_ms);
+    } else {
+        return DECISION_CONFIRM_FAILED;
+    }
+    if (again == NULL || again->verdict != first->verdict)
+        how = DECISION_CONFIRM_FAILED;
+    route_result_unref(again);
+    return how;
+}
+
+void
+decider_decide(struct decider *decider, const char *domain,
+               unsigned deadline_ms, struct decision *out)
+{
+    struct health *health = atomic_load(&decider->health);
+    uint64_t start_ms = decider_now_ms();
+    struct route_result *result;
+    struct policy_input input;
+
+    memset(out, 0, sizeof(*out));
+    result = resolver_route_lookup(decider->resolver, domain, deadline_ms);
+    out->result = result;
+
+    /* Step 1: the health of the server whose reply decided. */
+    out->health.state = HEALTH_HEALTHY;
+    out->health.trusted_for_negatives = true;
+    if (result->server != NULL)
+        health_get(health, result->server, &out->health);
+    out->protected_domain =
+        policy_is_protected(&decider->policy, result->domain);
+
+    /* Step 2: a negative answer for a protected domain is evidence
+     * against the resolver; any other negative answer from a trusted
+     * resolver is repeated before it can become a 5xx. */
+    if (policy_verdict_is_negative(result->verdict) &&
+        result->server != NULL) {
+        uint64_t spent_ms = decider_now_ms() - start_ms;
+
+        if (out->protected_domain) {
+            health_record_protected_negative(health, result->server,
+                                             result->domain);
+            health_get(health, result->server, &out->health);
+        } else if (out->health.state == HEALTH_HEALTHY &&
+                   out->health.trusted_for_negatives &&
+                   spent_ms < deadline_ms) {
+            out->confirm = decider_confirm(decider, result,
+                                           deadline_ms - (unsigned)spent_ms);
+        }
+    }
+
+    /* Step 3: the policy. */
+    input.result = result;
+    input.health = out->health.state;
+    input.trusted_for_negatives = out->health.trusted_for_negatives;
+    input.lying = out->health.lying;
+    input.confirmed = out->confirm == DECISION_CONFIRM_OTHER_SERVER ||
+                      out->confirm == DECISION_CONFIRM_TCP;
+    policy_decide(&decider->policy, &input, &out->policy);
+}
+
+void
+decision_release(struct decision *d)
+{
+    route_result_unref(d->result);
+    d->result = NULL;
+}
+
+unsigned
+decider_rcpt_deadline_ms(const struct decider *decider)
+{
+    return decider->rcpt_deadline_ms;
+}
+
+struct resolver *
+decider_resolver(struct decider *decider)
+{
+    return decider->resolver;
+}
+
+struct health *
+decider_health(struct decider *decider)
+{
+    return atomic_load(&decider->health);
+}
+
+const struct policy *
+decider_policy(const struct decider *decider)
+{
+    return &decider->policy;
+}
+
+const char *
+decision_confirm_name(enum decision_confirm confirm)
+{
+    switch (confirm) {
+    case DECISION_CONFIRM_NONE:
+        return "none";
+    case DECISION_CONFIRM_OTHER_SERVER:
+        return "other_server";
+    case DECISION_CONFIRM_TCP:
+        return "tcp";
+    case DECISION_CONFIRM_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
