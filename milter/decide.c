@@ -6,6 +6,7 @@
 #include "decide.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,156 @@ const struct policy *
 decider_policy(const struct decider *decider)
 {
     return &decider->policy;
+}
+
+/* True for a DNS name made only of LDH characters, '_' and dots. */
+static bool
+decision_name_safe(const char *name)
+{
+    if (name == NULL || name[0] == '\0' || strlen(name) > 253)
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        char c = *p;
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* True for "ADDRESS:PORT" or "[ADDRESS]:PORT" made of address characters. */
+static bool
+decision_server_safe(const char *server)
+{
+    if (server == NULL || server[0] == '\0' || strlen(server) > 64)
+        return false;
+    for (const char *p = server; *p != '\0'; p++)
+        if (strchr("0123456789abcdefABCDEF.:[]", *p) == NULL)
+            return false;
+    return true;
+}
+
+/* The step that best describes the route: the last accepted reply to
+ * the MX query of the domain, or else the last step taken. */
+static const struct route_step *
+decision_route_step(const struct route_result *result)
+{
+    const struct route_step *chosen = NULL;
+
+    for (size_t i = 0; i < result->step_count; i++) {
+        const struct route_step *step = &result->steps[i];
+
+        if (step->type == 15 && step->error == NULL)
+            chosen = step;
+    }
+    if (chosen == NULL && result->step_count > 0)
+        chosen = &result->steps[result->step_count - 1];
+    return chosen;
+}
+
+/* Append formatted text at *used; false when it does not fit. */
+static bool
+decision_appendf(char *buf, size_t buflen, size_t *used, const char *fmt,
+                 ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf + *used, buflen - *used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= buflen - *used)
+        return false;
+    *used += (size_t)n;
+    return true;
+}
+
+bool
+decision_header_value(const struct decision *d, char *buf, size_t buflen)
+{
+    const struct route_result *r = d->result;
+    const struct route_step *step = decision_route_step(r);
+    const char *exchange = NULL;
+    size_t used = 0;
+    bool ok;
+
+    if (buflen == 0)
+        return false;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->exchange_count && exchange == NULL; i++)
+        if (r->exchanges[i].usable)
+            exchange = r->exchanges[i].name;
+
+    ok = decision_appendf(buf, buflen, &used, "domain=%s verdict=%s",
+                          decision_name_safe(r->domain) ? r->domain
+                                                        : "invalid",
+                          route_verdict_name(r->verdict));
+    if (ok && decision_name_safe(exchange))
+        ok = decision_appendf(buf, buflen, &used, " exchange=%s", exchange);
+    if (ok && r->rcode != ROUTE_RCODE_NONE)
+        ok = decision_appendf(buf, buflen, &used, " rcode=%s",
+                              route_rcode_name(r->rcode));
+    if (ok && step != NULL && step->edns_payload == ROUTE_EDNS_NONE)
+        ok = decision_appendf(buf, buflen, &used, " edns=none");
+    else if (ok && step != NULL)
+        ok = decision_appendf(buf, buflen, &used, " edns=%u",
+                              (unsigned)step->edns_payload);
+    if (ok && step != NULL)
+        ok = decision_appendf(
+            buf, buflen, &used, " transport=%s rtt_ms=%u",
+            step->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp",
+            (unsigned)step->rtt_ms);
+    if (ok)
+        ok = decision_appendf(buf, buflen, &used, " cache=%s",
+                              route_cache_state_name(r->cache));
+    if (ok && decision_server_safe(r->server))
+        ok = decision_appendf(buf, buflen, &used, " server=%s", r->server);
+    if (ok)
+        ok = decision_appendf(buf, buflen, &used, " health=%s action=%s",
+                              health_state_name(d->health.state),
+                              policy_action_name(d->policy.would));
+    return ok;
+}
+
+void
+decision_log_fields(const struct decision *d, struct log_line *line)
+{
+    const struct route_result *r = d->result;
+    const struct route_step *step = decision_route_step(r);
+    char reply[sizeof(d->policy.text) + 32];
+
+    log_line_add(line, "domain", r->domain[0] != '\0' ? r->domain : "-");
+    log_line_add(line, "verdict", route_verdict_name(r->verdict));
+    if (r->reason != NULL)
+        log_line_add(line, "reason", r->reason);
+    log_line_add(line, "rcode",
+                 r->rcode != ROUTE_RCODE_NONE ? route_rcode_name(r->rcode)
+                                              : "none");
+    if (step != NULL) {
+        if (step->edns_payload == ROUTE_EDNS_NONE)
+            log_line_add(line, "rung", "none");
+        else
+            log_line_add_int(line, "rung", step->edns_payload);
+        log_line_add(line, "transport",
+                     step->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp");
+    }
+    log_line_add(line, "server", r->server != NULL ? r->server : "none");
+    if (step != NULL)
+        log_line_add_int(line, "rtt_ms", step->rtt_ms);
+    log_line_add(line, "cache", route_cache_state_name(r->cache));
+    log_line_add(line, "health", health_state_name(d->health.state));
+    log_line_add(line, "confirm", decision_confirm_name(d->confirm));
+    log_line_add(line, "action", policy_action_name(d->policy.action));
+    if (d->policy.would != d->policy.action)
+        log_line_add(line, "would", policy_action_name(d->policy.would));
+    if (d->policy.reply.accept)
+        log_line_add(line, "reply", "none");
+    else {
+        snprintf(reply, sizeof(reply), "%s %s %s", d->policy.reply.code,
+                 d->policy.reply.dsn, d->policy.text);
+        log_line_add(line, "reply", reply);
+    }
 }
 
 const char *

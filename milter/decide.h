@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "health.h"
+#include "log.h"
 #include "mxw_config.h"
 #include "policy.h"
 #include "resolver.h"
@@ -97,6 +98,26 @@ unsigned decider_rcpt_deadline_ms(const struct decider *decider);
 struct resolver *decider_resolver(struct decider *decider);
 struct health *decider_health(struct decider *decider);
 const struct policy *decider_policy(const struct decider *decider);
+
+/*
+ * Write the diagnostic header value for d into buf, for example
+ *   domain=example.org verdict=mx exchange=mx1.example.org rcode=NOERROR
+ *   edns=1232 transport=udp rtt_ms=4 cache=miss server=127.0.0.1:53
+ *   health=healthy action=accept
+ * (one line). Names are written only when they consist of letters,
+ * digits, '-', '_' and '.', so nothing from the envelope or a reply is
+ * copied raw. Returns false when buf was too small.
+ */
+bool decision_header_value(const struct decision *d, char *buf,
+                           size_t buflen);
+
+/*
+ * Add the decision fields of a log line, in this fixed order: domain,
+ * verdict, reason, rcode, rung, transport, server, rtt_ms, cache,
+ * health, confirm, action, would (monitor mode only), reply. The caller
+ * starts the line with the queue id and the recipient.
+ */
+void decision_log_fields(const struct decision *d, struct log_line *line);
 
 /* Return "none", "other_server", "tcp" or "failed". */
 const char *decision_confirm_name(enum decision_confirm confirm);
