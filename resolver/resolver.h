@@ -107,6 +107,21 @@ struct route_result *resolver_route_lookup(struct resolver *resolver,
                                            unsigned deadline_ms);
 
 /*
+ * Look up the mail route of domain on the server at server_index only,
+ * bypassing the cache and the merging of identical lookups, for
+ * confirming a negative answer before it becomes a permanent reply.  With
+ * tcp_only every query goes over TCP (no EDNS), which rules out a forged
+ * or damaged UDP reply.  The result is not cached.  Blocks at most
+ * deadline_ms like resolver_route_lookup; never returns NULL.  An invalid
+ * server_index returns temp_error "no_server".
+ */
+struct route_result *resolver_route_lookup_on(struct resolver *resolver,
+                                              const char *domain,
+                                              unsigned server_index,
+                                              bool tcp_only,
+                                              unsigned deadline_ms);
+
+/*
  * Completion of an asynchronous route lookup.  Called exactly once per
  * submission with a result the callback owns (it must call
  * route_result_unref, possibly later, from any thread).  It runs either on
