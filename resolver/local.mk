@@ -17,3 +17,4 @@ resolver_libresolver_a_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS) $(LIBIDN2_CFLAGS)
 RESOLVER_LIBS = resolver/libresolver.a $(CARES_LIBS) $(LIBIDN2_LIBS) $(PTHREAD_LIBS)
 
 
+include milter/probe.mk
