@@ -1,0 +1,10 @@
+# milter: the libmilter front end. Sessions, recipient rules and the
+# diagnostic header live in a library so the unit tests link the same
+# objects the daemon runs.
+noinst_LIBRARIES += milter/libmxwmilter.a
+milter_libmxwmilter_a_SOURCES = \
+	milter/session.c milter/session.h \
+	milter/header.c milter/header.h \
+	milter/rcpt.c milter/rcpt.h
+milter_libmxwmilter_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
+	$(CARES_CFLAGS)
