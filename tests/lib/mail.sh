@@ -50,7 +50,7 @@ sink_start() {
     SINK_PID=$!
     tap_at_exit "tap_stop_pid $SINK_PID"
     echo "$SINK_PID" >"$dir.pid"
-    if ! tap_wait_until 10 tap_port_open "$port" "$address"; then
+    if ! tap_wait_until 10 tap_port_owned_by "$port" "$SINK_PID"; then
         echo "sink_start: smtp-sink did not listen on port $port within" \
             "10 s:" >&2
         cat "$dir.log" >&2

@@ -36,7 +36,6 @@ PF_POSTFIX=${POSTFIX:-/usr/sbin/postfix}
 PF_POSTCONF=/usr/sbin/postconf
 PF_SENDMAIL=/usr/sbin/sendmail
 PF_POSTQUEUE=/usr/sbin/postqueue
-PF_STARTED=()
 
 # Succeed when every network interface of this namespace is loopback.
 pf_only_loopback() {
@@ -152,45 +151,83 @@ pf_start() {
         return 1
     fi
 
-    port=$(tap_free_port) || return 1
     mkdir -p "$dir/etc" "$dir/queue" "$dir/data" || return 1
     chmod 755 "$dir" "$dir/etc"
     chown postfix "$dir/data"
     : >"$dir/maillog"
-    echo "$port" >"$dir/port"
     pf_write_main_cf "$dir" "$sink_port" "$dns"
-    pf_write_master_cf "$dir" "$port"
     if [ "${#main_settings[@]}" -gt 0 ]; then
         "$PF_POSTCONF" -c "$dir/etc" -e "${main_settings[@]}" || return 1
     fi
-    for setting in "${master_lines[@]}"; do
-        echo "${setting# }" >>"$dir/etc/master.cf"
-    done
 
     # Register the stop before starting, so a start that half-worked is
     # still cleaned up.
-    PF_STARTED+=("$dir")
     tap_at_exit "pf_stop '$dir'"
 
+    # A free port can be taken between the bind test and the start, so a
+    # start whose master does not own the port is retried on a new port.
+    local attempt
+    for attempt in 1 2 3; do
+        port=$(tap_free_port) || return 1
+        echo "$port" >"$dir/port"
+        pf_write_master_cf "$dir" "$port"
+        for setting in "${master_lines[@]}"; do
+            echo "${setting# }" >>"$dir/etc/master.cf"
+        done
+        if [ "$attempt" = 1 ] && ! pf_check "$dir"; then
+            return 1
+        fi
+        if pf_start_on_port "$dir" "$port"; then
+            PF_DIR=$dir
+            PF_PORT=$port
+            return 0
+        fi
+        pf_stop "$dir"
+    done
+    echo "pf_start: no port worked for $dir after 3 attempts; log:" >&2
+    cat "$dir/maillog" >&2
+    return 1
+}
+
+# Run "postfix check" on the instance in DIR; print its output and the
+# log on failure.  Postfix reports some errors only to maillog_file.
+pf_check() {
+    local dir=$1
     if ! "$PF_POSTFIX" -c "$dir/etc" check >"$dir/check.out" 2>&1 ||
         grep -q 'fatal' "$dir/check.out" "$dir/maillog"; then
         echo "pf_start: postfix check failed for $dir:" >&2
         cat "$dir/check.out" "$dir/maillog" >&2
         return 1
     fi
+}
+
+# Start the instance in DIR and wait up to 15 s until its master process
+# owns the listening socket on PORT.
+pf_start_on_port() {
+    local dir=$1 port=$2
     if ! "$PF_POSTFIX" -c "$dir/etc" start >"$dir/start.out" 2>&1; then
         echo "pf_start: postfix start failed for $dir:" >&2
         cat "$dir/start.out" "$dir/maillog" >&2
         return 1
     fi
-    if ! tap_wait_until 15 tap_port_open "$port"; then
-        echo "pf_start: smtpd of $dir did not listen on port $port" \
-            "within 15 s:" >&2
-        cat "$dir/maillog" >&2
-        return 1
-    fi
-    PF_DIR=$dir
-    PF_PORT=$port
+    local deadline=$((SECONDS + 15)) pid
+    until pf_master_listens "$dir" "$port"; do
+        pid=$(pf_master_pid "$dir")
+        if grep -q 'fatal' "$dir/maillog" ||
+            { [ -n "$pid" ] && tap_port_shared "$port" "$pid"; } ||
+            [ "$SECONDS" -ge "$deadline" ]; then
+            echo "pf_start: master of $dir did not listen on port $port:" >&2
+            grep 'fatal' "$dir/maillog" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+pf_master_listens() {
+    local pid
+    pid=$(pf_master_pid "$1") || return 1
+    tap_port_owned_by "$2" "$pid"
 }
 
 # Print the master process id of the instance in DIR, if one runs.

@@ -158,6 +158,24 @@ tap_port_open() {
     (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
 }
 
+# Succeed when TCP PORT is listened on and every listening socket on it
+# belongs to process PID, so a test knows it talks to the server it
+# started.  Checking every socket matters: servers that set SO_REUSEPORT
+# (Postfix's master and smtp-sink on Debian 12 both do, as measured) can
+# share a port with another program that took it first.
+tap_port_owned_by() {
+    local listeners
+    listeners=$(ss -Hltnp "sport = :$1" 2>/dev/null)
+    [ -n "$listeners" ] && ! grep -qv "pid=$2," <<<"$listeners"
+}
+
+# Succeed when PID listens on TCP PORT and another process does too.
+tap_port_shared() {
+    local listeners
+    listeners=$(ss -Hltnp "sport = :$1" 2>/dev/null)
+    grep -q "pid=$2," <<<"$listeners" && grep -qv "pid=$2," <<<"$listeners"
+}
+
 TAP_PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$TAP_PYTHON" ] || TAP_PYTHON=python3
 
