@@ -2,7 +2,7 @@
  * nullmilter: a libmilter filter that accepts everything.
  *
  * It registers the callbacks mxwarden's milter uses on every message
- * (RCPT and end of message) and answers SMFIS_CONTINUE to each, so a run
+ * (RCPT and end of message) and returns SMFIS_CONTINUE from each, so a run
  * against it measures what Postfix and libmilter cost before any filter
  * work.  It is the baseline of the end-to-end benchmark and the filter the
  * end-to-end harness tests use.
@@ -38,7 +38,7 @@
 /* Set by -v: print one line per callback to stderr, for tests. */
 static bool nullmilter_verbose;
 
-/* Set by -d: how long each RCPT callback sleeps before it answers. */
+/* Set by -d: how long each RCPT callback sleeps before it returns. */
 static long nullmilter_rcpt_delay_ms;
 
 static sfsistat nullmilter_envrcpt(SMFICTX *ctx, char **argv)
@@ -76,7 +76,7 @@ static struct smfiDesc nullmilter_desc = {
 /*
  * Set TCP_NODELAY on every listening AF_INET or AF_INET6 socket of this
  * process.  libmilter keeps its listening descriptor private, so the only
- * way to reach it is to look at each open descriptor; at this point the
+ * way to reach it is to look at each open descriptor.  At this point the
  * process has no other listening sockets.  Linux copies TCP_NODELAY from a
  * listening socket to the sockets accept() returns, which removes the
  * filter's half of the Nagle/delayed-ACK stall (about 40 ms per message

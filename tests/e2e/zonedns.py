@@ -7,7 +7,7 @@ Each ZONEFILE line is "NAME TYPE VALUE" with TYPE A or MX (VALUE
 "PREFERENCE EXCHANGE"), or "NAME SERVFAIL".  A name with records of
 other types gets NODATA, a name not listed gets NXDOMAIN, a SERVFAIL name
 gets SERVFAIL.  Rereading the file lets a test change DNS while a message
-is queued.  Each answered query is logged to stdout.  The harness uses it
+is queued.  Every reply sent is logged to stdout.  The harness uses it
 inside a network namespace on 127.0.0.1 port 53; it stops on SIGTERM.
 """
 

@@ -102,7 +102,7 @@ netns_setup() {
 }
 
 # Run SCRIPT ARGS... with bash in a new network and mount namespace, with
-# MXW_NETNS_OUTER set so the script knows to call netns_setup.  Returns the
+# MXW_NETNS_OUTER set, which tells the script to call netns_setup.  Returns the
 # script's exit status.  Every process the script leaves behind dies with
 # the namespace only if the script stops it, so the script needs its own
 # cleanup traps.

@@ -1,8 +1,9 @@
 # A private, hermetic Postfix on loopback for tests that run as root.
 # Source tests/lib/tap.sh first.
 #
-#   pf_start DIR SINKPORT [SETTING...]   create DIR/etc, DIR/queue, DIR/data,
-#                                        check and start; sets PF_DIR, PF_PORT
+#   pf_start DIR [SINKPORT] [SETTING...] create DIR/etc, DIR/queue, DIR/data,
+#                                        check and start; sets PF_DIR, PF_PORT;
+#                                        SINKPORT defaults to $SINK_PORT
 #   pf_stop [DIR]                        stop and wait for the master process
 #   pf_port [DIR]                        print the smtpd port
 #   pf_flush [DIR]                       retry deferred mail now
@@ -17,7 +18,11 @@
 # Each instance lives only in DIR: its own config directory (postfix -c),
 # queue_directory and data_directory, so instances run side by side and
 # neither /etc/postfix/main.cf nor a running system Postfix is read or
-# touched.  Mail leaves only to the relay host [127.0.0.1]:SINKPORT.
+# touched.  Mail leaves only to the relay host [127.0.0.1]:SINKPORT, or in
+# dns-delivery mode to hosts inside a loopback-only network namespace.
+# pf_start rejects a relayhost setting that is not a bracketed loopback
+# address; other routing settings (transport_maps, default_transport) are
+# the test's responsibility.
 #
 # SETTING arguments:
 #   "name = value"      a main.cf parameter, set with postconf -e after the
@@ -119,12 +124,22 @@ EOF
 }
 
 # Create and start a private Postfix in DIR that relays everything to
-# [127.0.0.1]:SINK_PORT.  DIR must exist, be empty of another instance and
-# be traversable by the postfix user.  Sets PF_DIR and PF_PORT.  Returns
+# [127.0.0.1]:SINK_PORT.  DIR is created when missing, must not contain
+# another instance, and its parents must be traversable by the postfix
+# user.  Sets PF_DIR and PF_PORT.  Returns
 # non-zero with the log on stderr when the check or the start fails.
 pf_start() {
-    local dir=$1 sink_port=$2
-    shift 2
+    local dir=$1 sink_port=${SINK_PORT:-}
+    shift
+    if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+        sink_port=$1
+        shift
+    fi
+    if [ -z "$sink_port" ]; then
+        echo "pf_start: missing sink port: pass it after DIR or run" \
+            "sink_start first" >&2
+        return 1
+    fi
     local dns=0 setting port
     local -a main_settings=() master_lines=()
 
@@ -156,8 +171,18 @@ pf_start() {
     chown postfix "$dir/data"
     : >"$dir/maillog"
     pf_write_main_cf "$dir" "$sink_port" "$dns"
+    # postconf warns without a master.cf; the real one needs the port.
+    : >"$dir/etc/master.cf"
     if [ "${#main_settings[@]}" -gt 0 ]; then
         "$PF_POSTCONF" -c "$dir/etc" -e "${main_settings[@]}" || return 1
+    fi
+    local relay
+    relay=$("$PF_POSTCONF" -c "$dir/etc" -h relayhost)
+    if [ -n "$relay" ] && [[ ! "$relay" =~ ^\[127\.[0-9.]+\](:[0-9]+)?$ ]]
+    then
+        echo "pf_start: relayhost '$relay' is not a bracketed loopback" \
+            "address such as [127.0.0.1]:PORT" >&2
+        return 1
     fi
 
     # Register the stop before starting, so a start that half-worked is
@@ -237,8 +262,8 @@ pf_master_pid() {
     [ -n "$pid" ] && ! tap_pid_gone "$pid" && echo "$pid"
 }
 
-# Stop the instance in DIR (default: the last one started), wait up to
-# 15 s for its master process to exit (KILL it after that), then up to 5 s
+# Stop the instance in DIR (default: the last one started) and wait up to
+# 15 s for its master process to exit, then KILL it.  Then wait up to 5 s
 # for its smtpd port to close, so the port can be reused.
 pf_stop() {
     local dir=${1:-$PF_DIR} pid port
@@ -262,8 +287,8 @@ pf_port_closed() {
 # Change main.cf parameters of the running instance in DIR ("name =
 # value" arguments) and reload it, waiting up to 10 s for the master to log
 # the reload.  NOTE: smtpd and smtp processes that were idle at the reload
-# may still take one more connection with the old settings; a test that
-# must not see the old settings starts a new instance instead.
+# may still take one more connection with the old settings (not measured).
+# A test that must not see the old settings starts a new instance instead.
 pf_reload() {
     local dir=$1 before
     shift

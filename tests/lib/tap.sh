@@ -159,8 +159,8 @@ tap_port_open() {
 }
 
 # Succeed when TCP PORT is listened on and every listening socket on it
-# belongs to process PID, so a test knows it talks to the server it
-# started.  Checking every socket matters: servers that set SO_REUSEPORT
+# belongs to process PID, which proves that the test talks to the server
+# it started.  Checking every socket matters: servers that set SO_REUSEPORT
 # (Postfix's master and smtp-sink on Debian 12 both do, as measured) can
 # share a port with another program that took it first.
 tap_port_owned_by() {
