@@ -3,3 +3,4 @@ include tests/unit/local.mk
 include tests/faultdns/local.mk
 include tests/e2e/local.mk
 include tests/bench/local.mk
+include tests/resolver/local.mk
