@@ -6,7 +6,8 @@ E2E_HARNESS_TESTS = \
 	tests/e2e/harness_postfix.test \
 	tests/e2e/harness_two_instances.test \
 	tests/e2e/harness_milter.test \
-	tests/e2e/harness_netns.test
+	tests/e2e/harness_netns.test \
+	tests/e2e/harness_netns_faultdns.test
 
 TESTS += $(E2E_HARNESS_TESTS)
 EXTRA_DIST += $(E2E_HARNESS_TESTS) \

@@ -11,6 +11,8 @@
 #                              namespace and return its exit status
 #   netns_run CMD...           run one command inside a new namespace
 #   netns_setup                (inside) private mounts, lo up, resolv.conf
+#   netns_faultdns_start ZONE...
+#                              (inside) tests/faultdns on 127.0.0.1 port 53
 
 NETNS_LIB=${BASH_SOURCE[0]}
 
@@ -116,4 +118,38 @@ netns_run() {
     MXW_NETNS_OUTER=$(netns_ids) unshare -n -m -- bash -c \
         '. "$1" && shift && netns_setup && exec "$@"' \
         netns "$NETNS_LIB" "$@"
+}
+
+# Start tests/faultdns on 127.0.0.1 port 53 inside the namespace, the
+# address the namespace's resolv.conf names, serving ZONE_PATH...  Source
+# tests/lib/faultdns.sh first: this sets the same FAULTDNS_* variables as
+# faultdns_start, so faultdns_set, faultdns_count and faultdns_stop work.
+# faultdns_start itself always picks a free port, and the system resolver
+# only queries port 53.  Registers the stop at exit.
+netns_faultdns_start() {
+    local zone_args=() path
+    if ! netns_inside; then
+        echo "netns_faultdns_start: port 53 is used only inside a" \
+            "namespace made by netns.sh" >&2
+        return 1
+    fi
+    for path in "$@"; do
+        zone_args+=(-z "$path")
+    done
+    FAULTDNS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/faultdns.XXXXXX") || return 1
+    FAULTDNS_LOG=$FAULTDNS_DIR/query.log
+    FAULTDNS_CONTROL=$FAULTDNS_DIR/control
+    : >"$FAULTDNS_CONTROL"
+    : >"$FAULTDNS_LOG"
+    "$FAULTDNS" "${zone_args[@]}" -p 53 -4 -P "$FAULTDNS_DIR/port" \
+        -c "$FAULTDNS_CONTROL" -s "$FAULTDNS_DIR/status" -l "$FAULTDNS_LOG" \
+        >"$FAULTDNS_DIR/stdout" 2>"$FAULTDNS_DIR/stderr" &
+    FAULTDNS_PID=$!
+    tap_at_exit "faultdns_stop"
+    if ! tap_wait_until 20 test -s "$FAULTDNS_DIR/port"; then
+        echo "netns_faultdns_start: faultdns did not start:" >&2
+        cat "$FAULTDNS_DIR/stderr" >&2
+        return 1
+    fi
+    FAULTDNS_PORT=$(cat "$FAULTDNS_DIR/port")
 }
