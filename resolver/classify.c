@@ -222,6 +222,7 @@ void classify_exchange(const struct question_outcome *a,
     unsigned nxdomain = 0;
     const char *failure = NULL;
     bool any_data_ttl = false;
+    uint32_t data_ttl = UINT32_MAX;
 
     memset(out, 0, sizeof(*out));
     out->ttl_s = UINT32_MAX;
@@ -241,8 +242,10 @@ void classify_exchange(const struct question_outcome *a,
         if (o->answer.kind == ANSWER_DATA || o->answer.neg_ttl_known) {
             out->ttl_s = min32(out->ttl_s, o->answer.ttl_s);
             out->ttl_known = true;
-            if (o->answer.kind == ANSWER_DATA)
+            if (o->answer.kind == ANSWER_DATA) {
                 any_data_ttl = true;
+                data_ttl = min32(data_ttl, o->answer.ttl_s);
+            }
         }
         for (size_t i = 0; i < o->answer.count; i++) {
             const struct answer_item *item = &o->answer.items[i];
@@ -262,9 +265,13 @@ void classify_exchange(const struct question_outcome *a,
     if (!out->ttl_known)
         out->ttl_s = 0;
 
-    /* One usable address is enough, even when the other family failed. */
-    if (out->usable)
+    /* One usable address is enough, even when the other family failed,
+     * and the route lasts as long as the address records: the other
+     * family's negative answer does not bound it. */
+    if (out->usable) {
+        out->ttl_s = data_ttl;
         return;
+    }
     if (failure) {
         out->temporary = true;
         out->why_unusable = "lookup_failed";

@@ -85,7 +85,9 @@ struct exchange_eval {
     bool temporary;           /* not usable because a lookup failed */
     const char *why_unusable; /* static word, NULL when usable */
     const char *lookup_error; /* failure word when temporary */
-    uint32_t ttl_s;           /* min TTL over the answered questions */
+    uint32_t ttl_s;           /* usable: min TTL of the address records;
+                                 otherwise min over every answered
+                                 question, negative TTLs included */
     bool ttl_known;
     bool negative_ttl;        /* ttl_s came from negative answers only */
 };

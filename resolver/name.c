@@ -102,16 +102,28 @@ static const char *check_ldh(const char *name)
                 all_digits = false;
         }
 
-        /* An A-label must decode, or it is not IDNA at all. */
+        /* An A-label must decode to a valid U-label that encodes back to
+         * the same A-label (RFC 5891 section 5.4), or it is not IDNA. */
         if (len >= 4 && strncmp(label, "xn--", 4) == 0) {
             char buf[64];
             char *unicode = NULL;
+            char *back = NULL;
+            bool same;
 
             memcpy(buf, label, len);
             buf[len] = '\0';
             if (idn2_to_unicode_8z8z(buf, &unicode, 0) != IDN2_OK)
                 return "idna";
+            if (idn2_lookup_u8((const uint8_t *)unicode, (uint8_t **)&back,
+                               IDN2_NONTRANSITIONAL) != IDN2_OK) {
+                idn2_free(unicode);
+                return "idna";
+            }
+            same = strcmp(back, buf) == 0;
             idn2_free(unicode);
+            idn2_free(back);
+            if (!same)
+                return "idna";
         }
 
         last_all_digits = all_digits;

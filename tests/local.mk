@@ -4,3 +4,4 @@ include tests/faultdns/local.mk
 include tests/e2e/local.mk
 include tests/bench/local.mk
 include tests/resolver/local.mk
+include tests/unit/resolver.mk
