@@ -9,3 +9,12 @@ EXTRA_DIST += $(RESOLVER_SHELL_TESTS) tests/resolver/common.sh \
 if HAVE_LDNS
 TESTS += $(RESOLVER_SHELL_TESTS)
 endif
+
+if HAVE_LDNS
+check_PROGRAMS += tests/resolver/stress
+TESTS += tests/resolver/stress.test
+endif
+EXTRA_DIST += tests/resolver/stress.test
+tests_resolver_stress_SOURCES = tests/resolver/stress.c
+tests_resolver_stress_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
+tests_resolver_stress_LDADD = $(RESOLVER_LIBS)
