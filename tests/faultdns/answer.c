@@ -343,7 +343,8 @@ format_options(const struct query *q, char *buf, size_t len)
 static void
 log_query(enum transport transport, const struct sockaddr *client,
           const struct query *q, bool parsed, const struct fault_set *fs,
-          const char *outcome, const struct wire_buf *wire, long delay_ms)
+          const char *outcome, const struct wire_buf *wire, int rcode,
+          long delay_ms)
 {
     char line[1024];
     char name[300] = "-";
@@ -373,7 +374,8 @@ log_query(enum transport transport, const struct sockaddr *client,
 
         snprintf(reply, sizeof(reply),
                  " rcode=%s tc=%d an=%u ns=%u ar=%u bytes=%zu delay=%ld",
-                 rcode_name(h[3] & 0x0f, rcode_buf, sizeof(rcode_buf)),
+                 rcode_name(rcode >= 0 ? (uint16_t)rcode : (h[3] & 0x0f),
+                            rcode_buf, sizeof(rcode_buf)),
                  (h[2] & 0x02) ? 1 : 0, (unsigned)(h[6] << 8 | h[7]),
                  (unsigned)(h[8] << 8 | h[9]),
                  (unsigned)(h[10] << 8 | h[11]), wire->len, delay_ms);
@@ -444,7 +446,7 @@ answer_malformed(enum transport transport, const struct sockaddr *client,
     if (len < WIRE_DNS_HEADER_BYTES || (q->flags & WIRE_FLAG_QR)) {
         out->action = REPLY_DROP;
         log_query(transport, client, q, false, &none, "dropped-malformed",
-                  NULL, 0);
+                  NULL, -1, 0);
         return 0;
     }
     wire_msg_init(&m);
@@ -454,7 +456,8 @@ answer_malformed(enum transport transport, const struct sockaddr *client,
     rc = wire_encode(&m, WIRE_COMPRESS_NONE, counts, false, false,
                      &out->wire);
     out->action = rc == 0 ? REPLY_SEND : REPLY_DROP;
-    log_query(transport, client, q, false, &none, "sent", &out->wire, 0);
+    log_query(transport, client, q, false, &none, "sent", &out->wire, -1,
+              0);
     (void)msg;
     return rc;
 }
@@ -470,6 +473,7 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
     struct query q;
     const char *outcome = "sent";
     bool drop = false;
+    int rcode;
     int rc = 0;
 
     out->action = REPLY_DROP;
@@ -490,21 +494,21 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
         rule_count_attempt(fs.answer_from_rule, q.qname, q.qtype) <
             fs.answer_from) {
         log_query(transport, client, &q, true, &fs, "dropped-attempt", NULL,
-                  0);
+                  -1, 0);
         goto done;
     }
     if (fs.drop) {
-        log_query(transport, client, &q, true, &fs, "dropped", NULL, 0);
+        log_query(transport, client, &q, true, &fs, "dropped", NULL, -1, 0);
         goto done;
     }
     if (transport == TRANSPORT_TCP && fs.tcp == TCP_FAULT_HANG) {
         out->action = REPLY_HANG;
-        log_query(transport, client, &q, true, &fs, "hang", NULL, 0);
+        log_query(transport, client, &q, true, &fs, "hang", NULL, -1, 0);
         goto done;
     }
     if (transport == TRANSPORT_TCP && fs.tcp == TCP_FAULT_CLOSE) {
         out->action = REPLY_CLOSE;
-        log_query(transport, client, &q, true, &fs, "closed", NULL, 0);
+        log_query(transport, client, &q, true, &fs, "closed", NULL, -1, 0);
         goto done;
     }
 
@@ -520,7 +524,7 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
         fill_from_zones(zones, &q, &fs, &m);
     if (action == REPLY_DROP) {
         wire_msg_clear(&m);
-        log_query(transport, client, &q, true, &fs, "dropped", NULL, 0);
+        log_query(transport, client, &q, true, &fs, "dropped", NULL, -1, 0);
         goto done;
     }
 
@@ -537,17 +541,19 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
     /* Step 5: encode within the size limit. */
     rc = wire_encode_fit(&m, fs.compress, reply_limit(&q, &fs, transport),
                          fs.overflow, &out->wire, &drop);
+    /* The log shows the extended rcode only when an OPT carries it. */
+    rcode = m.has_opt ? m.rcode : (m.rcode & 0x0f);
     wire_msg_clear(&m);
     if (rc != 0 || drop) {
         log_query(transport, client, &q, true, &fs,
-                  rc != 0 ? "dropped-nomem" : "dropped-size", NULL, 0);
+                  rc != 0 ? "dropped-nomem" : "dropped-size", NULL, -1, 0);
         goto done;
     }
     out->action = REPLY_SEND;
     out->delay_ms = fs.delay_ms;
     if (fs.jitter_ms > 0)
         out->delay_ms += (long)(jitter_next() % (unsigned long)(fs.jitter_ms + 1));
-    log_query(transport, client, &q, true, &fs, outcome, &out->wire,
+    log_query(transport, client, &q, true, &fs, outcome, &out->wire, rcode,
               out->delay_ms);
 
 done:

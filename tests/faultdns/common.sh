@@ -79,6 +79,43 @@ fd_answer() {
         tr -s ' '
 }
 
+# fd_wire ARGS...: print a summary of the reply as dig decoded it:
+# "status=NOERROR flags=qr,aa qd=1 an=1 ns=0 ar=1 bytes=60 opt=yes", or
+# "timeout" when no reply came.
+fd_wire() {
+    fd_dig +noall +comments +stats "$@" 2>&1 | awk '
+        /->>HEADER<<-/ {
+            for (i = 1; i <= NF; i++)
+                if ($i == "status:") { status = $(i + 1); sub(",", "", status) }
+        }
+        /^;; flags:/ {
+            line = $0
+            sub(/^;; flags: */, "", line)
+            split(line, parts, ";")
+            flags = parts[1]
+            gsub(/ +/, ",", flags)
+            sub(/,$/, "", flags)
+            rest = parts[2]
+            gsub(/,/, "", rest)
+            n = split(rest, w, " ")
+            for (i = 1; i < n; i += 2) counts[w[i]] = w[i + 1]
+        }
+        /OPT PSEUDOSECTION/ { opt = "yes" }
+        /MSG SIZE/ { bytes = $NF }
+        END {
+            if (status == "") { print "timeout"; exit }
+            printf "status=%s flags=%s qd=%s an=%s ns=%s ar=%s bytes=%s opt=%s\n",
+                status, flags, counts["QUERY:"], counts["ANSWER:"],
+                counts["AUTHORITY:"], counts["ADDITIONAL:"], bytes,
+                opt == "" ? "no" : opt
+        }'
+}
+
+# fd_field SUMMARY KEY: print the value of KEY in an fd_wire summary.
+fd_field() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
 fd_finish() {
     faultdns_stop
     local status=$?

@@ -1,9 +1,20 @@
 # tests/faultdns: the fault-injecting DNS server and its tests.
 FAULTDNS_TESTS = \
-	tests/faultdns/basic.test
+	tests/faultdns/basic.test \
+	tests/faultdns/size.test \
+	tests/faultdns/edns.test \
+	tests/faultdns/rcode.test \
+	tests/faultdns/time.test \
+	tests/faultdns/tcp.test \
+	tests/faultdns/lies.test \
+	tests/faultdns/encoding.test \
+	tests/faultdns/valgrind.test
 
 FAULTDNS_ZONES = \
-	tests/faultdns/zones/example.zone
+	tests/faultdns/zones/example.zone \
+	tests/faultdns/zones/hotmail.com.zone \
+	tests/faultdns/zones/outlook.com.zone \
+	tests/faultdns/zones/test.zone
 
 if HAVE_LDNS
 noinst_PROGRAMS += tests/faultdns/faultdns
@@ -20,5 +31,6 @@ tests_faultdns_faultdns_LDADD = $(LDNS_LIBS)
 TESTS += $(FAULTDNS_TESTS)
 endif
 
-EXTRA_DIST += tests/faultdns/README.md tests/lib/faultdns.sh \
+EXTRA_DIST += tests/faultdns/README.md tests/faultdns/common.sh \
+	tests/lib/faultdns.sh \
 	$(FAULTDNS_TESTS) $(FAULTDNS_ZONES)
