@@ -357,7 +357,7 @@ apply_string_list(const struct config_key *key, const config_setting_t *s,
                    describe_setting(e, value, sizeof(value)), why);
             goto fail;
         }
-        for (size_t j = 0; j < list.count; j++) {
+        for (size_t j = 0; j < list.count && !key->duplicates_allowed; j++) {
             if (strcmp(list.items[j], text) == 0) {
                 report(err, errlen, src, key->name,
                        "item %s is listed twice",

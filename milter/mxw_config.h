@@ -90,6 +90,33 @@ struct mxw_config {
     /* diagnostic header */
     char *header_name;
     bool header_enabled;
+
+    /* resolver health and canaries */
+    int health_window_s;
+    int health_min_samples;
+    int health_suspect_pct;
+    int health_recover_rounds;
+    struct mxw_strlist canary_domains;
+    char *canary_nxdomain_zone; /* empty: no NXDOMAIN canary */
+    int canary_interval_s;      /* 0: only rounds requested by failures */
+    int canary_timeout_ms;
+
+    /* decision table: each row is [trusted reply, untrusted reply] */
+    struct mxw_strlist protected_domains;
+    struct mxw_strlist reply_mx;
+    struct mxw_strlist reply_implicit_mx;
+    struct mxw_strlist reply_null_mx;
+    struct mxw_strlist reply_no_domain;
+    struct mxw_strlist reply_no_mail_hosts;
+    struct mxw_strlist reply_temp_error;
+    struct mxw_strlist reply_address_literal;
+    struct mxw_strlist reply_invalid;
+
+    /* Postfix policy service and delivery-status socketmap */
+    char *policy_socket;    /* empty: no policy service */
+    char *socketmap_socket; /* empty: no socketmap */
+    char *socketmap_name;   /* NAME in socketmap:...:NAME */
+    int frontend_max_connections;
 };
 
 /* Value types a key can have. */
@@ -127,6 +154,7 @@ struct config_key {
     long long max; /* for lists, count bounds are min_items..max_items */
     size_t min_items;
     size_t max_items;
+    bool duplicates_allowed; /* lists whose positions carry meaning */
     const char *unit;                     /* "milliseconds", or NULL */
     const struct config_choice *choices;  /* CONFIG_ENUM, NULL-terminated */
     config_check_fn *check;               /* strings and string lists */

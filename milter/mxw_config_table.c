@@ -15,6 +15,7 @@
 #include <syslog.h>
 
 #include "mxw_config.h"
+#include "policy.h"
 
 /* A unix socket path must fit sockaddr_un.sun_path with its NUL. */
 #define UNIX_PATH_MAX_LEN (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
@@ -219,6 +220,68 @@ check_header_name(const char *value, char *why, size_t whylen)
     return true;
 }
 
+/* A domain name in ASCII (A-label) form, as DNS queries use it. */
+static bool
+check_domain(const char *value, char *why, size_t whylen)
+{
+    size_t len = strlen(value);
+
+    if (len > 0 && value[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253) {
+        snprintf(why, whylen, "expected a domain name of 1 to 253 characters");
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
+            snprintf(why, whylen,
+                     "expected a domain name in ASCII (A-label) form");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+check_domain_or_empty(const char *value, char *why, size_t whylen)
+{
+    return value[0] == '\0' || check_domain(value, why, whylen);
+}
+
+static bool
+check_socket_or_empty(const char *value, char *why, size_t whylen)
+{
+    return value[0] == '\0' || check_socket(value, why, whylen);
+}
+
+/* "accept" or "CODE DSN" with matching classes, such as "451 4.4.3". */
+static bool
+check_reply(const char *value, char *why, size_t whylen)
+{
+    struct policy_reply reply;
+
+    return policy_reply_parse(value, &reply, why, whylen);
+}
+
+/* A reply for a verdict that never justifies a permanent failure. */
+static bool
+check_reply_temporary(const char *value, char *why, size_t whylen)
+{
+    struct policy_reply reply;
+
+    if (!policy_reply_parse(value, &reply, why, whylen))
+        return false;
+    if (!reply.accept && reply.code[0] == '5') {
+        snprintf(why, whylen,
+                 "expected \"accept\" or a 4xx reply: this verdict never "
+                 "justifies a permanent failure");
+        return false;
+    }
+    return true;
+}
+
 static const struct config_choice log_level_choices[] = {
     {"error", MXW_LOG_ERROR},   {"warning", MXW_LOG_WARNING},
     {"notice", MXW_LOG_NOTICE}, {"info", MXW_LOG_INFO},
@@ -239,6 +302,18 @@ static const struct config_choice mode_choices[] = {
 };
 
 #define FIELD(name) offsetof(struct mxw_config, name)
+
+/* A decision-table row: two replies, for a trusted and an untrusted
+ * negative answer. */
+#define REPLY_ROW(field, defaults, checker, what)                              \
+    {                                                                          \
+        .name = #field, .type = CONFIG_STR_LIST, .offset = FIELD(field),       \
+        .default_text = "[" defaults "]", .min_items = 2, .max_items = 2,      \
+        .duplicates_allowed = true, .check = checker,                          \
+        .allowed = "two replies, each \"accept\" or \"CODE D.D.D\": for "     \
+                   "a healthy, confirmed answer, then otherwise",               \
+        .help = "Replies for " what,                                           \
+    }
 
 const struct config_key config_table[] = {
     /* daemon */
@@ -506,6 +581,176 @@ const struct config_key config_table[] = {
         .default_text = "true",
         .allowed = "true or false",
         .help = "Add the diagnostic header at end of message",
+    },
+
+    /* resolver health and canaries */
+    {
+        .name = "health_window_s",
+        .type = CONFIG_INT,
+        .offset = FIELD(health_window_s),
+        .default_text = "60",
+        .min = 5,
+        .max = 3600,
+        .unit = "seconds",
+        .help = "Sliding window over which each server's failure ratio is "
+                "computed",
+    },
+    {
+        .name = "health_min_samples",
+        .type = CONFIG_INT,
+        .offset = FIELD(health_min_samples),
+        .default_text = "10",
+        .min = 1,
+        .max = 512,
+        .unit = "queries",
+        .help = "Queries in the window before the failure ratio counts",
+    },
+    {
+        .name = "health_suspect_pct",
+        .type = CONFIG_INT,
+        .offset = FIELD(health_suspect_pct),
+        .default_text = "50",
+        .min = 1,
+        .max = 100,
+        .unit = "percent",
+        .help = "Failure ratio that makes a healthy server suspect and "
+                "starts a canary round",
+    },
+    {
+        .name = "health_recover_rounds",
+        .type = CONFIG_INT,
+        .offset = FIELD(health_recover_rounds),
+        .default_text = "2",
+        .min = 1,
+        .max = 100,
+        .unit = "rounds",
+        .help = "Consecutive clean canary rounds before a server is healthy "
+                "and trusted again",
+    },
+    {
+        .name = "canary_domains",
+        .type = CONFIG_STR_LIST,
+        .offset = FIELD(canary_domains),
+        .default_text = "[\"hotmail.com\", \"outlook.com\", "
+                        "\"gmail.com\", \"yahoo.com\"]",
+        .min_items = 0,
+        .max_items = 32,
+        .check = check_domain,
+        .allowed = "0 to 32 domain names that must have an MX RRset",
+        .help = "Domains whose MX lookup must succeed on a healthy resolver",
+    },
+    {
+        .name = "canary_nxdomain_zone",
+        .type = CONFIG_STRING,
+        .offset = FIELD(canary_nxdomain_zone),
+        .default_text = "\"example.com\"",
+        .check = check_domain_or_empty,
+        .allowed = "a domain name without wildcard records, or \"\" to "
+                   "skip the check",
+        .help = "Zone under which a random name must get NXDOMAIN; catches "
+                "NXDOMAIN rewriting",
+    },
+    {
+        .name = "canary_interval_s",
+        .type = CONFIG_INT,
+        .offset = FIELD(canary_interval_s),
+        .default_text = "60",
+        .min = 0,
+        .max = 86400,
+        .unit = "seconds",
+        .help = "Time between scheduled canary rounds; 0 runs rounds only "
+                "when failures request them",
+    },
+    {
+        .name = "canary_timeout_ms",
+        .type = CONFIG_INT,
+        .offset = FIELD(canary_timeout_ms),
+        .default_text = "5000",
+        .min = 100,
+        .max = 60000,
+        .unit = "milliseconds",
+        .help = "Time a canary round may take per server",
+    },
+
+    /* decision table */
+    {
+        .name = "protected_domains",
+        .type = CONFIG_STR_LIST,
+        .offset = FIELD(protected_domains),
+        .default_text =
+            "[\"hotmail.com\", \"outlook.com\", \"live.com\", "
+            "\"msn.com\", \"gmail.com\", \"googlemail.com\", "
+            "\"yahoo.com\", \"icloud.com\", \"aol.com\", \"gmx.de\", "
+            "\"web.de\", \"yandex.ru\", \"qq.com\"]",
+        .min_items = 0,
+        .max_items = POLICY_MAX_PROTECTED,
+        .check = check_domain,
+        .allowed = "0 to 64 domain names in ASCII form",
+        .help = "Domains that never get a 5xx for a negative DNS answer",
+    },
+    REPLY_ROW(reply_mx, "\"accept\", \"accept\"", check_reply_temporary,
+              "mx: an MX with a usable exchange"),
+    REPLY_ROW(reply_implicit_mx, "\"accept\", \"451 4.4.3\"",
+              check_reply_temporary,
+              "implicit_mx: no MX, but the domain has an address; the "
+              "second reply applies when the resolver rewrites NXDOMAIN"),
+    REPLY_ROW(reply_null_mx, "\"556 5.1.10\", \"451 4.4.3\"", check_reply,
+              "null_mx: the domain publishes a null MX (RFC 7505)"),
+    REPLY_ROW(reply_no_domain, "\"550 5.1.2\", \"451 4.4.3\"", check_reply,
+              "no_domain: NXDOMAIN"),
+    REPLY_ROW(reply_no_mail_hosts, "\"550 5.4.4\", \"451 4.4.3\"",
+              check_reply, "no_mail_hosts: no MX and no usable address"),
+    REPLY_ROW(reply_temp_error, "\"451 4.4.3\", \"451 4.4.3\"",
+              check_reply_temporary,
+              "temp_error: no definitive DNS answer"),
+    REPLY_ROW(reply_address_literal, "\"accept\", \"accept\"",
+              check_reply_temporary,
+              "address_literal: an address literal such as [192.0.2.1]"),
+    REPLY_ROW(reply_invalid, "\"550 5.1.3\", \"550 5.1.3\"", check_reply,
+              "invalid: not a valid domain name"),
+
+    /* Postfix policy service and delivery-status socketmap */
+    {
+        .name = "policy_socket",
+        .type = CONFIG_STRING,
+        .offset = FIELD(policy_socket),
+        .default_text = "\"\"",
+        .check = check_socket_or_empty,
+        .allowed = "\"\" (off), unix:PATH, inet:PORT@IPv4 or "
+                   "inet6:PORT@IPv6",
+        .help = "Socket of the Postfix policy service "
+                "(check_policy_service)",
+    },
+    {
+        .name = "socketmap_socket",
+        .type = CONFIG_STRING,
+        .offset = FIELD(socketmap_socket),
+        .default_text = "\"\"",
+        .check = check_socket_or_empty,
+        .allowed = "\"\" (off), unix:PATH, inet:PORT@IPv4 or "
+                   "inet6:PORT@IPv6",
+        .help = "Socket of the socketmap for smtp_delivery_status_filter "
+                "(the delivery-time bounce guard)",
+    },
+    {
+        .name = "socketmap_name",
+        .type = CONFIG_STRING,
+        .offset = FIELD(socketmap_name),
+        .default_text = "\"deliverystatus\"",
+        .check = check_domain,
+        .allowed = "letters, digits, '-', '_' and '.'",
+        .help = "Map name Postfix sends, the NAME in socketmap:...:NAME",
+    },
+    {
+        .name = "frontend_max_connections",
+        .type = CONFIG_INT,
+        .offset = FIELD(frontend_max_connections),
+        .default_text = "200",
+        .min = 1,
+        .max = 10000,
+        .unit = "connections",
+        .help = "Open connections per policy or socketmap listener; more "
+                "are closed at once",
     },
 };
 

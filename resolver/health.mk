@@ -1,4 +1,5 @@
-# Resolver health: outcome windows, canary rounds, state machine.
-noinst_LIBRARIES += resolver/libhealth.a
-resolver_libhealth_a_SOURCES = resolver/health.c resolver/health.h \
+# Resolver health (outcome windows, state machine) and canary rounds,
+# part of the resolver library.
+resolver_libresolver_a_SOURCES += \
+	resolver/health.c resolver/health.h \
 	resolver/canary.c resolver/canary.h
