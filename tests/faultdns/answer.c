@@ -486,6 +486,25 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
         return rc;
     }
 
+    /* Only standard queries are implemented (RFC 1035 section 4.1.1). */
+    if ((q.flags & WIRE_OPCODE_MASK) != 0) {
+        struct wire_msg notimp;
+        size_t none[3] = {0, 0, 0};
+
+        memset(&fs, 0, sizeof(fs));
+        wire_msg_init(&notimp);
+        notimp.id = q.id;
+        notimp.flags = WIRE_FLAG_QR | (q.flags & WIRE_OPCODE_MASK);
+        notimp.rcode = RCODE_NOTIMP;
+        rc = wire_encode(&notimp, WIRE_COMPRESS_NONE, none, false, false,
+                         &out->wire);
+        if (rc == 0)
+            out->action = REPLY_SEND;
+        log_query(transport, client, &q, true, &fs, "sent", &out->wire, -1,
+                  0);
+        goto done;
+    }
+
     /* Step 1: the faults that apply, merged from every matching rule. */
     rule_set_match(rules, q.qname, q.qtype, transport, &fs);
 

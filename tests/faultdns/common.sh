@@ -117,9 +117,12 @@ fd_field() {
 }
 
 fd_finish() {
-    faultdns_stop
-    local status=$?
+    local dir=$FAULTDNS_DIR status
+    FAULTDNS_KEEP=1 faultdns_stop
+    status=$?
     fd_is "$status" 0 "server exits with status 0 on SIGTERM"
+    [ "$status" -eq 0 ] || sed 's/^/# server: /' "$dir/stderr"
+    rm -rf "$dir"
     trap - EXIT
     [ "$FD_TEST_FAILED" -eq 0 ]
 }

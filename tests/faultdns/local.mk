@@ -1,6 +1,7 @@
 # tests/faultdns: the fault-injecting DNS server and its tests.
 FAULTDNS_TESTS = \
 	tests/faultdns/basic.test \
+	tests/faultdns/zones.test \
 	tests/faultdns/size.test \
 	tests/faultdns/edns.test \
 	tests/faultdns/rcode.test \

@@ -14,7 +14,7 @@ int qlog_open(const char *path);
 void qlog_close(void);
 
 /* Write one line, with a newline added, and flush it so a test that reads
- * the file right after its query sees the line. */
+ * the file right after its query finds the line. */
 void qlog_write(const char *line);
 
 #endif

@@ -397,7 +397,8 @@ parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
     r->faults.limit_bytes = -1;
     r->faults.rcode = -1;
 
-    /* Selectors first, so the tcp= check sees them wherever they stand. */
+    /* Parse selectors in a first pass, so the tcp= check finds them
+     * wherever they appear on the line. */
     for (pass = 0; pass < 2; pass++) {
         char copy[4096];
 

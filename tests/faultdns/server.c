@@ -198,7 +198,7 @@ open_listeners(struct server *s)
 
 /* Bind UDP and TCP on one port for both loopback addresses.  With port 0
  * the kernel picks the UDP port and the rest follow it, retrying when
- * another program holds that port for TCP or IPv6. */
+ * another program uses that port for TCP or IPv6. */
 static int
 bind_all(struct server *s)
 {
@@ -475,7 +475,7 @@ handle_accept(struct server *s, int listen_fd)
     s->conn_count++;
 }
 
-/* Answer every complete message in C's input.  Returns -1 when C must
+/* Reply to every complete message in C's input.  Returns -1 when C must
  * close. */
 static int
 conn_process(struct server *s, struct conn *c)
@@ -638,8 +638,11 @@ serve(struct server *s)
         for (c = s->conns; c != NULL; c = c->next) {
             conn_at[n] = c;
             fds[n].fd = c->fd;
+            /* After EOF the socket stays readable, so polling it for
+             * input would spin until the delayed replies are sent. */
             fds[n++].events =
-                (short)(POLLIN | (c->out_sent < c->out.len ? POLLOUT : 0));
+                (short)((c->eof ? 0 : POLLIN) |
+                        (c->out_sent < c->out.len ? POLLOUT : 0));
         }
         if (s->pending != NULL) {
             long long wait = s->pending->due_ms - now_ms();

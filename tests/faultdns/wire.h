@@ -89,7 +89,7 @@ int wire_encode(const struct wire_msg *m, enum wire_compress mode,
                 struct wire_buf *out);
 
 /*
- * Encode M and fit it into LIMIT_BYTES as OVERFLOW says.  Sets *DROP when
+ * Encode M and fit it into LIMIT_BYTES in the way OVERFLOW selects.  Sets *DROP when
  * the reply must not be sent.  A reply that cannot be made to fit (the
  * header and question alone exceed the limit) is sent with TC=1 and no
  * records for the TC modes.  Returns 0, or -1 when memory runs out.
