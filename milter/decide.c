@@ -22,6 +22,7 @@ struct decider {
      * event thread, so it is atomic. NULL drops early step outcomes. */
     _Atomic(struct health *) health;
     struct canary_runner *canary;
+    struct canary_options canary_options;
     struct policy policy;
     unsigned rcpt_deadline_ms;
     unsigned refs; /* guarded by the slot's lock; 1 for the slot itself */
@@ -40,6 +41,8 @@ decider_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+static int decider_server_index(struct decider *decider, const char *server);
 
 static void
 decider_observe(void *arg, unsigned server_index,
@@ -132,13 +135,14 @@ decider_policy_options(const struct mxw_config *cfg, struct policy *policy,
     return 0;
 }
 
-struct decider *
-decider_new(const struct mxw_config *cfg, char *err, size_t errlen)
+static struct decider *
+decider_create(const struct mxw_config *cfg, bool with_runner, char *err,
+               size_t errlen)
 {
     struct decider *decider = calloc(1, sizeof(*decider));
     struct resolver_options ro;
     struct health_options ho;
-    struct canary_options co;
+    struct canary_options *co;
     const char *names[RESOLVER_MAX_SERVERS];
     struct health *health;
     unsigned count;
@@ -175,14 +179,19 @@ decider_new(const struct mxw_config *cfg, char *err, size_t errlen)
         goto fail;
     atomic_store(&decider->health, health);
 
-    /* Step 3: the canary runner, which starts with a round per server. */
-    canary_options_init(&co);
+    /* Step 3: the canary runner, which starts with a round per server.
+     * The options keep pointers into cfg; the runner copies them, and a
+     * one-shot decider keeps them only while cfg lives. */
+    canary_options_init(&decider->canary_options);
+    co = &decider->canary_options;
     for (size_t i = 0;
          i < cfg->canary_domains.count && i < CANARY_MAX_DOMAINS; i++)
-        co.domains[co.domain_count++] = cfg->canary_domains.items[i];
-    co.nxdomain_zone = cfg->canary_nxdomain_zone;
-    co.timeout_ms = (unsigned)cfg->canary_timeout_ms;
-    decider->canary = canary_runner_start(decider->resolver, health, &co,
+        co->domains[co->domain_count++] = cfg->canary_domains.items[i];
+    co->nxdomain_zone = cfg->canary_nxdomain_zone;
+    co->timeout_ms = (unsigned)cfg->canary_timeout_ms;
+    if (!with_runner)
+        return decider;
+    decider->canary = canary_runner_start(decider->resolver, health, co,
                                           err, errlen);
     if (decider->canary == NULL)
         goto fail;
@@ -191,6 +200,49 @@ decider_new(const struct mxw_config *cfg, char *err, size_t errlen)
 fail:
     decider_free(decider);
     return NULL;
+}
+
+struct decider *
+decider_new(const struct mxw_config *cfg, char *err, size_t errlen)
+{
+    return decider_create(cfg, true, err, errlen);
+}
+
+struct decider *
+decider_new_oneshot(const struct mxw_config *cfg, char *err, size_t errlen)
+{
+    return decider_create(cfg, false, err, errlen);
+}
+
+void
+decider_run_canaries(struct decider *decider, unsigned max_rounds,
+                     FILE *detail)
+{
+    struct health *health = atomic_load(&decider->health);
+
+    for (unsigned round = 0; round < max_rounds; round++) {
+        size_t due[RESOLVER_MAX_SERVERS];
+        size_t count = health_canaries_due(health, due, RESOLVER_MAX_SERVERS);
+
+        if (count == 0)
+            return;
+        for (size_t i = 0; i < count; i++) {
+            const char *name = health_server_name(health, due[i]);
+            int index = decider_server_index(decider, name);
+            struct health_canary_round result;
+            char lines[4096];
+
+            if (index < 0)
+                continue;
+            canary_run_round(decider->resolver, (unsigned)index,
+                             &decider->canary_options, &result, lines,
+                             sizeof(lines));
+            health_record_canary(health, name, &result);
+            if (detail != NULL)
+                fprintf(detail, "canary round %u on %s:\n%s", round + 1,
+                        name, lines);
+        }
+    }
 }
 
 void

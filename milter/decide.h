@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "health.h"
 #include "log.h"
@@ -49,6 +50,23 @@ struct decision {
  */
 struct decider *decider_new(const struct mxw_config *cfg, char *err,
                             size_t errlen);
+
+/*
+ * Create a decision service for a one-shot tool such as mxwarden-probe:
+ * no canary thread, so health changes only through the outcomes of its
+ * own lookups and decider_run_canaries.
+ */
+struct decider *decider_new_oneshot(const struct mxw_config *cfg, char *err,
+                                    size_t errlen);
+
+/*
+ * Run the canary rounds that are due (all servers at start, then those a
+ * failed round asked to repeat) on the calling thread, at most max_rounds
+ * times over, and record them in the health table. When detail is not
+ * NULL, each round's queries and answers are written to it.
+ */
+void decider_run_canaries(struct decider *decider, unsigned max_rounds,
+                          FILE *detail);
 
 /* Stop the threads and free everything; NULL is a no-op. No decision may
  * be running and no other reference may exist. */

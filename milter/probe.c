@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "mxw_config.h"
 #include "resolver.h"
 #include "route.h"
@@ -33,12 +34,19 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: mxwarden-probe [-c FILE] [-s SERVER[:PORT]]... "
             "[-t STEP_TIMEOUT_MS] [--json] TARGET...\n"
+            "       mxwarden-probe [-c FILE] [-s SERVER[:PORT]]... "
+            "[-t STEP_TIMEOUT_MS] --health\n"
             "\n"
             "Resolve the mail route of each TARGET (a domain, user@domain, "
             "or an\n"
             "address literal such as [192.0.2.1]) as mxwarden would, and "
             "print the\n"
-            "verdict, the exchanges and every DNS step.\n"
+            "verdict, the exchanges, every DNS step, the health of the "
+            "server that\n"
+            "answered, and the decision: the action and SMTP reply "
+            "mxwarden would send.\n"
+            "A canary round runs against each server first, as the daemon "
+            "does at start.\n"
             "\n"
             "  -c FILE              configuration file (default %s when it "
             "exists)\n"
@@ -49,6 +57,15 @@ static void usage(FILE *out)
             "  -t STEP_TIMEOUT_MS   timeout of one query on one EDNS rung, "
             "in ms\n"
             "  --json               one JSON object per target per line\n"
+            "  --no-canary          skip the start-up canary round: "
+            "health then\n"
+            "                       reflects only this run's own "
+            "queries\n"
+            "  --health             run canary rounds against each server, "
+            "print each\n"
+            "                       server's health state and why, and "
+            "exit 0 when all\n"
+            "                       are healthy, 2 otherwise\n"
             "  -h, --help           show this help\n"
             "\n"
             "Exit status: 0 every target has a route, 1 a negative verdict, "
@@ -132,9 +149,22 @@ static void json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void print_json(FILE *out, const char *target,
-                       const struct route_result *r)
+/* Write the SMTP reply of a decision, or "" for accept, into buf. */
+static void format_reply(const struct decision *d, char *buf, size_t len)
 {
+    if (d->policy.reply.accept)
+        buf[0] = '\0';
+    else
+        snprintf(buf, len, "%s %s %s", d->policy.reply.code,
+                 d->policy.reply.dsn, d->policy.text);
+}
+
+static void print_json(FILE *out, const char *target,
+                       const struct decision *d)
+{
+    const struct route_result *r = d->result;
+    char reply[sizeof(d->policy.text) + 32];
+
     fputs("{\"target\":", out);
     json_string(out, target);
     fputs(",\"domain\":", out);
@@ -170,7 +200,25 @@ static void print_json(FILE *out, const char *target,
         fputc('}', out);
     }
 
-    fputs("],\"steps\":[", out);
+    format_reply(d, reply, sizeof(reply));
+    fputs("],\"action\":", out);
+    json_string(out, policy_action_name(d->policy.action));
+    if (d->policy.would != d->policy.action) {
+        fputs(",\"would\":", out);
+        json_string(out, policy_action_name(d->policy.would));
+    }
+    fputs(",\"reply\":", out);
+    json_string(out, reply[0] != '\0' ? reply : NULL);
+    fputs(",\"health\":", out);
+    json_string(out, health_state_name(d->health.state));
+    fputs(",\"health_reason\":", out);
+    json_string(out, r->server != NULL ? d->health.reason : NULL);
+    fputs(",\"confirm\":", out);
+    json_string(out, decision_confirm_name(d->confirm));
+    fputs(",\"rule\":", out);
+    json_string(out, d->policy.rule);
+
+    fputs(",\"steps\":[", out);
     for (size_t i = 0; i < r->step_count; i++) {
         const struct route_step *s = &r->steps[i];
 
@@ -203,8 +251,11 @@ static void print_json(FILE *out, const char *target,
 /* ---- text output ---- */
 
 static void print_text(FILE *out, const char *target,
-                       const struct route_result *r)
+                       const struct decision *d)
 {
+    const struct route_result *r = d->result;
+    char reply[sizeof(d->policy.text) + 32];
+
     fprintf(out, "%s: %s", target, route_verdict_name(r->verdict));
     if (r->reason)
         fprintf(out, " reason=%s", r->reason);
@@ -250,6 +301,42 @@ static void print_text(FILE *out, const char *target,
             fprintf(out, " error=%s", s->error);
         fputc('\n', out);
     }
+
+    format_reply(d, reply, sizeof(reply));
+    fprintf(out, "  decision action=%s", policy_action_name(d->policy.action));
+    if (d->policy.would != d->policy.action)
+        fprintf(out, " would=%s", policy_action_name(d->policy.would));
+    fprintf(out, " rule=%s confirm=%s health=%s", d->policy.rule,
+            decision_confirm_name(d->confirm),
+            health_state_name(d->health.state));
+    if (r->server != NULL)
+        fprintf(out, " (%s)", d->health.reason);
+    fprintf(out, "\n  reply %s\n", reply[0] != '\0' ? reply : "none");
+}
+
+/* Run canary rounds and print each server's state; 0 when all healthy. */
+static int probe_health(struct decider *decider, FILE *out)
+{
+    struct health *health = decider_health(decider);
+    int status = EXIT_ROUTE;
+
+    /* Enough rounds for a failing server to reach unhealthy and for a
+     * recovering one to be judged. */
+    decider_run_canaries(decider, 4, out);
+    for (size_t i = 0; i < health_server_count(health); i++) {
+        const char *name = health_server_name(health, i);
+        struct health_report report;
+
+        if (!health_get(health, name, &report))
+            continue;
+        fprintf(out, "%s: %s, negative answers %s: %s\n", name,
+                health_state_name(report.state),
+                report.trusted_for_negatives ? "trusted" : "not trusted",
+                report.reason);
+        if (report.state != HEALTH_HEALTHY)
+            status = EXIT_TEMP;
+    }
+    return status;
 }
 
 /* ---- main ---- */
@@ -281,6 +368,8 @@ int main(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"json", no_argument, NULL, 'j'},
+        {"health", no_argument, NULL, 'H'},
+        {"no-canary", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -288,10 +377,9 @@ int main(int argc, char **argv)
     const char *servers[RESOLVER_MAX_SERVERS];
     unsigned server_count = 0;
     unsigned long step_timeout = 0;
-    bool json = false;
+    bool json = false, health_only = false, canary = true;
     struct mxw_config cfg;
-    struct resolver_options options;
-    struct resolver *resolver;
+    struct decider *decider;
     char err[MXW_CONFIG_ERR_MAX];
     unsigned rungs, deadline_ms;
     int status = EXIT_ROUTE;
@@ -325,6 +413,12 @@ int main(int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'H':
+            health_only = true;
+            break;
+        case 'N':
+            canary = false;
+            break;
         case 'h':
             usage(stdout);
             return EXIT_ROUTE;
@@ -333,7 +427,7 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
+    if (optind >= argc && !health_only) {
         fprintf(stderr, "mxwarden-probe: missing TARGET\n");
         usage(stderr);
         return EXIT_USAGE;
@@ -354,70 +448,71 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    resolver_options_init(&options);
+    /* -s and -t replace what the configuration says. */
     if (server_count > 0) {
-        for (unsigned i = 0; i < server_count; i++)
-            options.servers[i] = servers[i];
-        options.server_count = server_count;
-    } else {
-        for (size_t i = 0;
-             i < cfg.servers.count && i < RESOLVER_MAX_SERVERS; i++)
-            options.servers[options.server_count++] = cfg.servers.items[i];
-    }
-    options.step_timeout_ms =
-        step_timeout ? (unsigned)step_timeout : (unsigned)cfg.step_timeout_ms;
-    options.edns_ladder_count = 0;
-    for (size_t i = 0; i < cfg.edns_ladder.count && i < RESOLVER_MAX_LADDER;
-         i++)
-        options.edns_ladder[options.edns_ladder_count++] =
-            (uint16_t)cfg.edns_ladder.items[i];
-    options.tcp_fallback = cfg.tcp_fallback;
-    options.edns_memory_s = (unsigned)cfg.edns_memory_s;
-    options.cache_size = (unsigned)cfg.cache_size;
-    options.ttl_min_s = (unsigned)cfg.ttl_min_s;
-    options.ttl_max_s = (unsigned)cfg.ttl_max_s;
-    options.negative_ttl_min_s = (unsigned)cfg.negative_ttl_min_s;
-    options.negative_ttl_max_s = (unsigned)cfg.negative_ttl_max_s;
-    options.temp_error_ttl_s = (unsigned)cfg.temp_error_ttl_s;
-    options.stale_window_s = (unsigned)cfg.stale_window_s;
-    options.max_inflight = (unsigned)cfg.max_inflight;
-    options.cname_max = (unsigned)cfg.cname_max;
+        char **items = calloc(server_count, sizeof(*items));
 
-    resolver = resolver_new(&options, err, sizeof(err));
-    if (!resolver) {
+        for (unsigned i = 0; items != NULL && i < server_count; i++)
+            items[i] = strdup(servers[i]);
+        if (items == NULL || items[server_count - 1] == NULL) {
+            fprintf(stderr, "mxwarden-probe: out of memory\n");
+            config_free(&cfg);
+            return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < cfg.servers.count; i++)
+            free(cfg.servers.items[i]);
+        free(cfg.servers.items);
+        cfg.servers.items = items;
+        cfg.servers.count = server_count;
+    }
+    if (step_timeout != 0)
+        cfg.step_timeout_ms = (int)step_timeout;
+
+    decider = decider_new_oneshot(&cfg, err, sizeof(err));
+    if (!decider) {
         fprintf(stderr, "mxwarden-probe: %s\n", err);
         config_free(&cfg);
         return EXIT_USAGE;
     }
+    if (health_only) {
+        status = probe_health(decider, stdout);
+        fflush(stdout);
+        decider_free(decider);
+        config_free(&cfg);
+        return status;
+    }
+    /* The start-up canary round, as the daemon runs it, so that the
+     * decisions below see the servers' real health. */
+    if (canary)
+        decider_run_canaries(decider, 4, NULL);
 
     /* The probe waits for the whole lookup, not the daemon's RCPT
      * deadline: a bound of every rung on every server for the MX, an
-     * address phase and a CNAME re-ask. */
-    rungs = options.edns_ladder_count + 1 + (options.tcp_fallback ? 1 : 0);
-    deadline_ms = 4 * options.server_count * rungs *
-                      options.step_timeout_ms + 1000;
+     * address phase, a CNAME re-ask and a confirmation. */
+    rungs = (unsigned)cfg.edns_ladder.count + 1 + (cfg.tcp_fallback ? 1 : 0);
+    deadline_ms = 5 * (unsigned)cfg.servers.count * rungs *
+                      (unsigned)cfg.step_timeout_ms + 1000;
 
     for (int i = optind; i < argc; i++) {
         const char *target = argv[i];
-        struct route_result *r =
-            resolver_route_lookup(resolver, target_domain(target),
-                                  deadline_ms);
+        struct decision d;
 
+        decider_decide(decider, target_domain(target), deadline_ms, &d);
         if (json)
-            print_json(stdout, target, r);
+            print_json(stdout, target, &d);
         else
-            print_text(stdout, target, r);
+            print_text(stdout, target, &d);
 
-        if (r->verdict == ROUTE_TEMP_ERROR)
+        if (d.result->verdict == ROUTE_TEMP_ERROR)
             status = EXIT_TEMP;
-        else if (!route_verdict_is_positive(r->verdict) &&
+        else if (!route_verdict_is_positive(d.result->verdict) &&
                  status != EXIT_TEMP)
             status = EXIT_NEGATIVE;
-        route_result_unref(r);
+        decision_release(&d);
     }
     fflush(stdout);
 
-    resolver_free(resolver);
+    decider_free(decider);
     config_free(&cfg);
     return status;
 }

@@ -26,7 +26,8 @@ resolver_faultdns_start() {
 }
 
 probe() {
-    PROBE_OUT=$("$PROBE" --json -t "$RESOLVER_STEP_MS" \
+    # --no-canary keeps canary queries out of the query-log counts.
+    PROBE_OUT=$("$PROBE" --json --no-canary -t "$RESOLVER_STEP_MS" \
         -s "127.0.0.1:$FAULTDNS_PORT" "$@" 2>"${FAULTDNS_DIR}/probe.err")
     PROBE_EXIT=$?
 }
