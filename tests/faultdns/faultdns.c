@@ -102,9 +102,20 @@ main(int argc, char **argv)
         case 'l':
             log_path = optarg;
             break;
-        case 'S':
-            answer_seed(strtoul(optarg, NULL, 10));
+        case 'S': {
+            unsigned long seed;
+
+            errno = 0;
+            seed = strtoul(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0') {
+                fprintf(stderr, "faultdns: invalid seed '%s': use a number\n",
+                        optarg);
+                zone_set_free(zones);
+                return 1;
+            }
+            answer_seed(seed);
             break;
+        }
         case '4':
             cfg.ipv4_only = true;
             break;

@@ -184,7 +184,8 @@ zone_set_load(struct zone_set *zs, const char *path, char *err,
     struct stat st;
 
     if (stat(path, &st) != 0) {
-        snprintf(err, err_len, "%s: %s", path, strerror(errno));
+        snprintf(err, err_len, "cannot read zone %s: %s", path,
+                 strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode))
