@@ -165,6 +165,13 @@ static const struct keyword tcp_words[] = {
     {NULL, 0},
 };
 
+static const struct keyword tcp_listen_words[] = {
+    {"refuse", TCP_LISTEN_REFUSE},
+    {"reset", TCP_LISTEN_RESET},
+    {"close-on-accept", TCP_LISTEN_CLOSE},
+    {NULL, 0},
+};
+
 static const struct keyword compress_words[] = {
     {"none", WIRE_COMPRESS_NONE},
     {"rfc", WIRE_COMPRESS_RFC},
@@ -325,7 +332,7 @@ parse_action(struct rule *r, const char *key, const char *value,
                              err_len);
         r->sets_answer_from = true;
     } else if (strcmp(key, "tcp") == 0) {
-        if (strcmp(value, "refuse") == 0 || strcmp(value, "reset") == 0) {
+        if (lookup_keyword(tcp_listen_words, value, &word)) {
             if (r->name_match != NAME_ANY || r->type != -1) {
                 snprintf(err, err_len,
                          "tcp=%s acts before any query is read, so it takes "
@@ -333,12 +340,13 @@ parse_action(struct rule *r, const char *key, const char *value,
                          value);
                 return -1;
             }
-            *tcp_listen = value[2] == 'f' ? TCP_LISTEN_REFUSE
-                                          : TCP_LISTEN_RESET;
+            *tcp_listen = (enum tcp_listen)word;
             return 0;
         }
         if (!lookup_keyword(tcp_words, value, &word))
-            return bad_value(key, value, "refuse, reset, hang, close or tc",
+            return bad_value(key, value,
+                             "refuse, reset, close-on-accept, hang, close "
+                             "or tc",
                              err, err_len);
         f->tcp = (enum tcp_fault)word;
         r->sets_tcp = true;
@@ -386,6 +394,7 @@ parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
     char *save = NULL;
     char *token;
     int pass;
+    int word;
     int actions = 0;
     int tokens = 0;
 
@@ -430,7 +439,7 @@ parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
                 return -1;
             actions++;
             if (strcmp(token, "tcp") == 0 &&
-                (strcmp(value, "refuse") == 0 || strcmp(value, "reset") == 0))
+                lookup_keyword(tcp_listen_words, value, &word))
                 continue; /* a listener fault, not a per-query one */
             if (eq != NULL)
                 *eq = '=';

@@ -40,6 +40,7 @@ enum tcp_listen {
     TCP_LISTEN_NORMAL = 0,
     TCP_LISTEN_REFUSE, /* listeners closed: connections are refused */
     TCP_LISTEN_RESET,  /* accept, then reset before reading */
+    TCP_LISTEN_CLOSE,  /* accept, then close (FIN) before reading */
 };
 
 enum qcase { QCASE_ASIS = 0, QCASE_UPPER, QCASE_LOWER, QCASE_SWAP };

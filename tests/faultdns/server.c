@@ -17,7 +17,9 @@
 #include "rules.h"
 #include "server.h"
 
-/* Open TCP connections served at once; more are closed on accept. */
+/* Open TCP connections served at once; more are reset on accept.
+ * NOTE: connections have no idle timeout, so a client that never closes
+ * one (tcp=hang) holds a slot until the server stops. */
 #define SERVER_MAX_CONNS 128
 #define SERVER_PORT_ATTEMPTS 50
 #define TCP_MAX_MESSAGE_BYTES 65535
@@ -459,6 +461,10 @@ handle_accept(struct server *s, int listen_fd)
         struct linger lg = {1, 0};
 
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+        return;
+    }
+    if (s->tcp_listen == TCP_LISTEN_CLOSE) {
         close(fd);
         return;
     }
