@@ -35,7 +35,8 @@ enum tcp_fault {
     TCP_FAULT_TC,    /* reply over TCP with TC=1 */
 };
 
-/* How the TCP listeners behave; set only by rules without selectors. */
+/* How the TCP listeners behave, set only by rules without name= or
+ * type=. */
 enum tcp_listen {
     TCP_LISTEN_NORMAL = 0,
     TCP_LISTEN_REFUSE, /* listeners closed: connections are refused */
@@ -48,8 +49,8 @@ enum qcase { QCASE_ASIS = 0, QCASE_UPPER, QCASE_LOWER, QCASE_SWAP };
 struct rule;
 
 /*
- * The faults that apply to one query.  Zero or -1 means "not set"; pointers
- * point into the rule set and stay valid until it is freed.
+ * The faults that apply to one query.  Zero or -1 means "not set".  The
+ * pointers point into the rule set and stay valid until it is freed.
  */
 struct fault_set {
     long limit_bytes; /* -1: the client's payload (UDP) or none (TCP) */
@@ -68,7 +69,7 @@ struct fault_set {
     const ldns_rdf *wrong_question;
     enum wire_compress compress;
     enum qcase qcase;
-    char applied[256]; /* space-separated tokens of the matching rules */
+    char applied[256]; /* comma-separated tokens of the matching rules */
 };
 
 struct rule_set;
@@ -95,8 +96,8 @@ void rule_set_match(const struct rule_set *rs, const ldns_rdf *qname,
                     struct fault_set *fs);
 
 /*
- * Count one attempt at QNAME/QTYPE for the answer-from rule in FS and
- * return the attempt number, starting at 1.
+ * Count one attempt at QNAME/QTYPE against the answer-from counters of
+ * RULE and return the attempt number, starting at 1.
  */
 long rule_count_attempt(struct rule *rule, const ldns_rdf *qname,
                         uint16_t qtype);
