@@ -114,8 +114,7 @@ change_case(ldns_rdf *name, enum qcase qcase)
     for (i = 0; i < ldns_rdf_size(name); i++) {
         if (qcase == QCASE_UPPER || (qcase == QCASE_SWAP && islower(p[i])))
             p[i] = (uint8_t)toupper(p[i]);
-        else if (qcase == QCASE_LOWER ||
-                 (qcase == QCASE_SWAP && isupper(p[i])))
+        else if (qcase == QCASE_LOWER || (qcase == QCASE_SWAP && isupper(p[i])))
             p[i] = (uint8_t)tolower(p[i]);
     }
 }
@@ -182,8 +181,8 @@ fill_from_zones(const struct zone_set *zones, const struct query *q,
 
     if (fs->nodata_soa_owner != NULL) {
         /* NODATA whose SOA is owned by a name outside the question's zone. */
-        ldns_rr *foreign = soa_with_owner(zones, q->qname,
-                                          fs->nodata_soa_owner);
+        ldns_rr *foreign =
+            soa_with_owner(zones, q->qname, fs->nodata_soa_owner);
 
         if (foreign != NULL)
             ldns_rr_list_push_rr(authority, foreign);
@@ -246,7 +245,7 @@ apply_edns_fault(const struct query *q, const struct fault_set *fs,
         m->rcode = RCODE_FORMERR;
         m->has_opt = false;
         m->has_question = false;
-        m->flags &= (uint16_t)~(WIRE_FLAG_AA | WIRE_FLAG_RD);
+        m->flags &= (uint16_t) ~(WIRE_FLAG_AA | WIRE_FLAG_RD);
         return true;
     case EDNS_FAULT_FORMERR_ECHO:
         if (q->options_len == 0)
@@ -312,8 +311,7 @@ format_client(const struct sockaddr *client, char *buf, size_t len)
         inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
         port = ntohs(sin->sin_port);
     } else if (client->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *sin6 =
-            (const struct sockaddr_in6 *)client;
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)client;
 
         inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
         port = ntohs(sin6->sin6_port);
@@ -331,8 +329,8 @@ format_options(const struct query *q, char *buf, size_t len)
     snprintf(buf, len, "none");
     while (pos + 4 <= q->options_len) {
         unsigned code = (unsigned)(q->options[pos] << 8 | q->options[pos + 1]);
-        size_t opt_len = (size_t)(q->options[pos + 2] << 8 |
-                                  q->options[pos + 3]);
+        size_t opt_len =
+            (size_t)(q->options[pos + 2] << 8 | q->options[pos + 3]);
 
         used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
                                  "%s%u", used ? "," : "", code);
@@ -377,8 +375,8 @@ log_query(enum transport transport, const struct sockaddr *client,
                  rcode_name(rcode >= 0 ? (uint16_t)rcode : (h[3] & 0x0f),
                             rcode_buf, sizeof(rcode_buf)),
                  (h[2] & 0x02) ? 1 : 0, (unsigned)(h[6] << 8 | h[7]),
-                 (unsigned)(h[8] << 8 | h[9]),
-                 (unsigned)(h[10] << 8 | h[11]), wire->len, delay_ms);
+                 (unsigned)(h[8] << 8 | h[9]), (unsigned)(h[10] << 8 | h[11]),
+                 wire->len, delay_ms);
     }
 
     snprintf(line, sizeof(line),
@@ -445,19 +443,17 @@ answer_malformed(enum transport transport, const struct sockaddr *client,
     /* A message too short for a header, or itself a reply, gets nothing. */
     if (len < WIRE_DNS_HEADER_BYTES || (q->flags & WIRE_FLAG_QR)) {
         out->action = REPLY_DROP;
-        log_query(transport, client, q, false, &none, "dropped-malformed",
-                  NULL, -1, 0);
+        log_query(transport, client, q, false, &none, "dropped-malformed", NULL,
+                  -1, 0);
         return 0;
     }
     wire_msg_init(&m);
     m.id = q->id;
     m.flags = WIRE_FLAG_QR | (q->flags & WIRE_OPCODE_MASK);
     m.rcode = RCODE_FORMERR;
-    rc = wire_encode(&m, WIRE_COMPRESS_NONE, counts, false, false,
-                     &out->wire);
+    rc = wire_encode(&m, WIRE_COMPRESS_NONE, counts, false, false, &out->wire);
     out->action = rc == 0 ? REPLY_SEND : REPLY_DROP;
-    log_query(transport, client, q, false, &none, "sent", &out->wire, -1,
-              0);
+    log_query(transport, client, q, false, &none, "sent", &out->wire, -1, 0);
     (void)msg;
     return rc;
 }
@@ -500,8 +496,7 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
                          &out->wire);
         if (rc == 0)
             out->action = REPLY_SEND;
-        log_query(transport, client, &q, true, &fs, "sent", &out->wire, -1,
-                  0);
+        log_query(transport, client, &q, true, &fs, "sent", &out->wire, -1, 0);
         goto done;
     }
 
@@ -509,11 +504,10 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
     rule_set_match(rules, q.qname, q.qtype, transport, &fs);
 
     /* Step 2: faults that send nothing at all. */
-    if (fs.answer_from > 0 &&
-        rule_count_attempt(fs.answer_from_rule, q.qname, q.qtype) <
-            fs.answer_from) {
-        log_query(transport, client, &q, true, &fs, "dropped-attempt", NULL,
-                  -1, 0);
+    if (fs.answer_from > 0 && rule_count_attempt(fs.answer_from_rule, q.qname,
+                                                 q.qtype) < fs.answer_from) {
+        log_query(transport, client, &q, true, &fs, "dropped-attempt", NULL, -1,
+                  0);
         goto done;
     }
     if (fs.drop) {
@@ -571,7 +565,8 @@ answer_query(const struct zone_set *zones, struct rule_set *rules,
     out->action = REPLY_SEND;
     out->delay_ms = fs.delay_ms;
     if (fs.jitter_ms > 0)
-        out->delay_ms += (long)(jitter_next() % (unsigned long)(fs.jitter_ms + 1));
+        out->delay_ms +=
+            (long)(jitter_next() % (unsigned long)(fs.jitter_ms + 1));
     log_query(transport, client, &q, true, &fs, outcome, &out->wire, rcode,
               out->delay_ms);
 

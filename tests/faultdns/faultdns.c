@@ -21,20 +21,19 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: faultdns -z ZONE [-z ZONE...] [options]\n"
-            "  -z, --zone PATH       master file, or directory of *.zone "
-            "files\n"
-            "  -p, --port N          port on 127.0.0.1 and ::1 "
-            "(default 0: pick a free one)\n"
-            "  -P, --port-file PATH  write the port here once ready\n"
-            "  -c, --control PATH    fault rules, re-read on SIGHUP\n"
-            "  -s, --status PATH     write the result of each rules load "
-            "here\n"
-            "  -l, --log PATH        append one line per query here\n"
-            "  -S, --seed N          seed for jitter (default 1)\n"
-            "  -4, --ipv4-only       do not listen on ::1\n"
-            "  -h, --help            show this help\n");
+    fprintf(out, "usage: faultdns -z ZONE [-z ZONE...] [options]\n"
+                 "  -z, --zone PATH       master file, or directory of *.zone "
+                 "files\n"
+                 "  -p, --port N          port on 127.0.0.1 and ::1 "
+                 "(default 0: pick a free one)\n"
+                 "  -P, --port-file PATH  write the port here once ready\n"
+                 "  -c, --control PATH    fault rules, re-read on SIGHUP\n"
+                 "  -s, --status PATH     write the result of each rules load "
+                 "here\n"
+                 "  -l, --log PATH        append one line per query here\n"
+                 "  -S, --seed N          seed for jitter (default 1)\n"
+                 "  -4, --ipv4-only       do not listen on ::1\n"
+                 "  -h, --help            show this help\n");
 }
 
 int
@@ -68,8 +67,8 @@ main(int argc, char **argv)
     }
     answer_seed(1);
 
-    while ((opt = getopt_long(argc, argv, "z:p:P:c:s:l:S:4h", options,
-                              NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "z:p:P:c:s:l:S:4h", options, NULL)) !=
+           -1) {
         switch (opt) {
         case 'z':
             if (zone_set_load(zones, optarg, err, sizeof(err)) != 0) {
@@ -83,8 +82,7 @@ main(int argc, char **argv)
             cfg.port = (int)strtol(optarg, &end, 10);
             if (errno != 0 || *end != '\0' || cfg.port < 0 ||
                 cfg.port > 65535) {
-                fprintf(stderr,
-                        "faultdns: invalid port '%s': use 0 to 65535\n",
+                fprintf(stderr, "faultdns: invalid port '%s': use 0 to 65535\n",
                         optarg);
                 zone_set_free(zones);
                 return 1;
@@ -130,8 +128,9 @@ main(int argc, char **argv)
         }
     }
     if (optind != argc || zone_set_count(zones) == 0) {
-        fprintf(stderr, optind != argc ? "faultdns: unexpected argument '%s'\n"
-                                       : "faultdns: no zone given: use -z%s\n",
+        fprintf(stderr,
+                optind != argc ? "faultdns: unexpected argument '%s'\n"
+                               : "faultdns: no zone given: use -z%s\n",
                 optind != argc ? argv[optind] : "");
         usage(stderr);
         zone_set_free(zones);

@@ -23,8 +23,8 @@ struct attempt_count {
 
 struct rule {
     enum name_match name_match;
-    ldns_rdf *name; /* NAME_EXACT: the name; NAME_BELOW: the suffix */
-    int type;       /* -1: any */
+    ldns_rdf *name;      /* NAME_EXACT: the name; NAME_BELOW: the suffix */
+    int type;            /* -1: any */
     unsigned transports; /* TRANSPORT_* bits */
     bool transport_selected;
 
@@ -242,8 +242,8 @@ parse_selector(struct rule *r, const char *key, const char *value, char *err,
 }
 
 static int
-bad_value(const char *key, const char *value, const char *expected,
-          char *err, size_t err_len)
+bad_value(const char *key, const char *value, const char *expected, char *err,
+          size_t err_len)
 {
     snprintf(err, err_len, "invalid value '%s' for %s: expected %s",
              value ? value : "(none)", key, expected);
@@ -276,8 +276,7 @@ parse_action(struct rule *r, const char *key, const char *value,
     }
 
     if (strcmp(key, "limit") == 0) {
-        if (!parse_long(value, WIRE_DNS_HEADER_BYTES, 65535,
-                        &f->limit_bytes))
+        if (!parse_long(value, WIRE_DNS_HEADER_BYTES, 65535, &f->limit_bytes))
             return bad_value(key, value, "bytes from 12 to 65535", err,
                              err_len);
         r->sets_limit = true;
@@ -317,8 +316,8 @@ parse_action(struct rule *r, const char *key, const char *value,
         long ms;
 
         if (!parse_long(value, 0, 600000, &ms))
-            return bad_value(key, value, "milliseconds from 0 to 600000",
-                             err, err_len);
+            return bad_value(key, value, "milliseconds from 0 to 600000", err,
+                             err_len);
         if (key[0] == 'd') {
             f->delay_ms = ms;
             r->sets_delay = true;
@@ -367,8 +366,7 @@ parse_action(struct rule *r, const char *key, const char *value,
         r->sets_compress = true;
     } else if (strcmp(key, "qcase") == 0) {
         if (!lookup_keyword(qcase_words, value, &word))
-            return bad_value(key, value, "upper, lower or swap", err,
-                             err_len);
+            return bad_value(key, value, "upper, lower or swap", err, err_len);
         f->qcase = (enum qcase)word;
         r->sets_qcase = true;
     } else {
@@ -387,8 +385,8 @@ is_selector(const char *key)
 
 /* Parse one line.  Returns 1 for a rule, 0 for a blank line, -1 on error. */
 static int
-parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
-           char *err, size_t err_len)
+parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen, char *err,
+           size_t err_len)
 {
     char *hash = strchr(line, '#');
     char *save = NULL;
@@ -434,8 +432,7 @@ parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
                     return -1;
                 continue;
             }
-            if (parse_action(r, token, value, tcp_listen, err, err_len) !=
-                0)
+            if (parse_action(r, token, value, tcp_listen, err, err_len) != 0)
                 return -1;
             actions++;
             if (strcmp(token, "tcp") == 0 &&
@@ -453,8 +450,9 @@ parse_line(char *line, struct rule *r, enum tcp_listen *tcp_listen,
     if (tokens == 0)
         return 0;
     if (actions == 0) {
-        snprintf(err, err_len, "no fault on the line: add one, such as "
-                               "rcode=servfail");
+        snprintf(err, err_len,
+                 "no fault on the line: add one, such as "
+                 "rcode=servfail");
         return -1;
     }
     return 1;
@@ -574,8 +572,8 @@ rule_selects(const struct rule *r, const ldns_rdf *qname, uint16_t qtype,
 }
 
 void
-rule_set_match(const struct rule_set *rs, const ldns_rdf *qname,
-               uint16_t qtype, enum transport transport, struct fault_set *fs)
+rule_set_match(const struct rule_set *rs, const ldns_rdf *qname, uint16_t qtype,
+               enum transport transport, struct fault_set *fs)
 {
     size_t i;
 
@@ -628,8 +626,7 @@ rule_set_match(const struct rule_set *rs, const ldns_rdf *qname,
         if (r->sets_qcase)
             fs->qcase = f->qcase;
 
-        if (strlen(fs->applied) + strlen(r->text) + 2 <
-            sizeof(fs->applied)) {
+        if (strlen(fs->applied) + strlen(r->text) + 2 < sizeof(fs->applied)) {
             if (fs->applied[0] != '\0')
                 strcat(fs->applied, ",");
             strcat(fs->applied, r->text);
@@ -649,8 +646,7 @@ rule_count_attempt(struct rule *rule, const ldns_rdf *qname, uint16_t qtype)
         if (a->type == qtype && ldns_dname_compare(a->name, qname) == 0)
             return ++a->count;
     }
-    grown = realloc(rule->attempts,
-                    (rule->attempt_count + 1) * sizeof(*grown));
+    grown = realloc(rule->attempts, (rule->attempt_count + 1) * sizeof(*grown));
     if (grown == NULL)
         return 1;
     rule->attempts = grown;

@@ -33,9 +33,9 @@ struct conn {
     size_t in_len;
     struct wire_buf out;
     size_t out_sent;
-    int pending;  /* delayed replies still queued for this connection */
-    bool eof;     /* the client closed its side */
-    bool hang;    /* never reply on this connection again */
+    int pending; /* delayed replies still queued for this connection */
+    bool eof;    /* the client closed its side */
+    bool hang;   /* never reply on this connection again */
     struct conn *next;
 };
 
@@ -222,8 +222,9 @@ bind_all(struct server *s)
             } else if (errno == EADDRINUSE) {
                 goto retry;
             } else if (attempt == 0) {
-                fprintf(stderr, "faultdns: IPv6 loopback unavailable (%s); "
-                                "serving 127.0.0.1 only\n",
+                fprintf(stderr,
+                        "faultdns: IPv6 loopback unavailable (%s); "
+                        "serving 127.0.0.1 only\n",
                         strerror(errno));
             }
         }
@@ -291,9 +292,8 @@ reload_rules(struct server *s)
         rule_set_free(s->rules);
         s->rules = rs;
         apply_tcp_listen(s);
-        snprintf(status, sizeof(status),
-                 "generation=%lu status=ok rules=%zu\n", s->generation,
-                 rule_set_count(rs));
+        snprintf(status, sizeof(status), "generation=%lu status=ok rules=%zu\n",
+                 s->generation, rule_set_count(rs));
     } else {
         fprintf(stderr, "faultdns: %s: %s; keeping the previous rules\n",
                 s->cfg->control_path, err);
@@ -303,8 +303,8 @@ reload_rules(struct server *s)
     }
     if (s->cfg->status_path != NULL &&
         write_file_atomic(s->cfg->status_path, status) != 0)
-        fprintf(stderr, "faultdns: cannot write %s: %s\n",
-                s->cfg->status_path, strerror(errno));
+        fprintf(stderr, "faultdns: cannot write %s: %s\n", s->cfg->status_path,
+                strerror(errno));
 }
 
 static void
@@ -430,8 +430,7 @@ handle_udp(struct server *s, int fd)
     socklen_t from_len = sizeof(from);
     ssize_t n;
 
-    n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
-                 &from_len);
+    n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &from_len);
     if (n < 0)
         return;
     memset(&reply, 0, sizeof(reply));
@@ -502,8 +501,7 @@ conn_process(struct server *s, struct conn *c)
         memset(&reply, 0, sizeof(reply));
         if (!c->hang)
             answer_query(s->zones, s->rules, TRANSPORT_TCP,
-                         (struct sockaddr *)&peer, c->in + 2, msg_len,
-                         &reply);
+                         (struct sockaddr *)&peer, c->in + 2, msg_len, &reply);
         else
             reply.action = REPLY_HANG;
         memmove(c->in, c->in + 2 + msg_len, c->in_len - 2 - msg_len);
@@ -561,8 +559,7 @@ run_due(struct server *s)
 
         s->pending = p->next;
         if (p->udp_fd >= 0) {
-            send_udp(p->udp_fd, (struct sockaddr *)&p->to, p->to_len,
-                     &p->wire);
+            send_udp(p->udp_fd, (struct sockaddr *)&p->to, p->to_len, &p->wire);
         } else {
             struct conn *c = find_conn(s, p->conn_id);
 
@@ -610,8 +607,7 @@ setup_signals(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGHUP, &sa, NULL) != 0 ||
-        sigaction(SIGTERM, &sa, NULL) != 0 ||
-        sigaction(SIGINT, &sa, NULL) != 0)
+        sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
     return 0;
@@ -646,9 +642,8 @@ serve(struct server *s)
             fds[n].fd = c->fd;
             /* After EOF the socket stays readable, so polling it for
              * input would spin until the delayed replies are sent. */
-            fds[n++].events =
-                (short)((c->eof ? 0 : POLLIN) |
-                        (c->out_sent < c->out.len ? POLLOUT : 0));
+            fds[n++].events = (short)((c->eof ? 0 : POLLIN) |
+                                      (c->out_sent < c->out.len ? POLLOUT : 0));
         }
         if (s->pending != NULL) {
             long long wait = s->pending->due_ms - now_ms();

@@ -105,8 +105,7 @@ suffix_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 }
 
 static int
-comp_add(struct comp_table *t, size_t offset, const uint8_t *name,
-         size_t len)
+comp_add(struct comp_table *t, size_t offset, const uint8_t *name, size_t len)
 {
     struct comp_entry *e;
 
@@ -147,8 +146,8 @@ put_name(struct wire_buf *b, struct comp_table *t, const uint8_t *name,
             for (i = 0; i < t->count; i++) {
                 if (suffix_equal(t->entries[i].name, t->entries[i].len,
                                  name + pos, len - pos))
-                    return buf_put16(b, (uint16_t)(0xc000u |
-                                                   t->entries[i].offset));
+                    return buf_put16(
+                        b, (uint16_t)(0xc000u | t->entries[i].offset));
             }
         }
         if (t != NULL && comp_add(t, b->len, name + pos, len - pos) != 0)
@@ -279,8 +278,8 @@ wire_encode(const struct wire_msg *m, enum wire_compress mode,
         size_t i;
 
         for (i = 0; i < counts[s]; i++) {
-            if (put_rr(out, &table, ldns_rr_list_rr(m->section[s], i),
-                       mode) != 0)
+            if (put_rr(out, &table, ldns_rr_list_rr(m->section[s], i), mode) !=
+                0)
                 goto done;
         }
         /* The OPT goes last in its section, where parsers look for it. */
@@ -362,8 +361,7 @@ encode_largest_prefix(const struct wire_msg *m, enum wire_compress mode,
                       size_t limit_bytes, bool whole_rrsets, bool include_opt,
                       bool set_tc, struct wire_buf *out, bool *fits)
 {
-    size_t total = section_size(m, 0) + section_size(m, 1) +
-                   section_size(m, 2);
+    size_t total = section_size(m, 0) + section_size(m, 1) + section_size(m, 2);
     size_t keep = total + 1;
     size_t counts[3];
 
@@ -409,11 +407,11 @@ wire_encode_fit(const struct wire_msg *m, enum wire_compress mode,
         return 0;
 
     case WIRE_OVERFLOW_CUT:
-        if (encode_largest_prefix(m, mode, limit_bytes, false, true, false,
-                                  out, &fits) != 0)
+        if (encode_largest_prefix(m, mode, limit_bytes, false, true, false, out,
+                                  &fits) != 0)
             return -1;
-        if (!fits && encode_largest_prefix(m, mode, limit_bytes, false,
-                                           false, false, out, &fits) != 0)
+        if (!fits && encode_largest_prefix(m, mode, limit_bytes, false, false,
+                                           false, out, &fits) != 0)
             return -1;
         if (!fits)
             return wire_encode(m, mode, none, false, false, out);

@@ -27,10 +27,10 @@ enum wire_section { WIRE_ANSWER = 0, WIRE_AUTHORITY = 1, WIRE_ADDITIONAL = 2 };
 /* How names are compressed (RFC 1035 section 4.1.4). */
 enum wire_compress {
     WIRE_COMPRESS_DEFAULT = 0,
-    WIRE_COMPRESS_NONE,  /* no pointers anywhere */
-    WIRE_COMPRESS_RFC,   /* owners, question, and RDATA names of the
-                            RFC 1035 types listed in RFC 3597 section 4 */
-    WIRE_COMPRESS_MAX,   /* also RDATA names of every other type */
+    WIRE_COMPRESS_NONE, /* no pointers anywhere */
+    WIRE_COMPRESS_RFC,  /* owners, question, and RDATA names of the
+                           RFC 1035 types listed in RFC 3597 section 4 */
+    WIRE_COMPRESS_MAX,  /* also RDATA names of every other type */
 };
 
 /* What to do with a reply longer than the size limit. */
@@ -61,7 +61,7 @@ struct wire_msg {
     bool opt_in_answer; /* place the OPT last in the answer section */
     uint16_t opt_payload_bytes;
     uint8_t opt_version;
-    uint16_t opt_flags; /* DO bit and the rest of the OPT TTL low word */
+    uint16_t opt_flags;   /* DO bit and the rest of the OPT TTL low word */
     uint8_t *opt_options; /* raw option TLVs, may be NULL */
     size_t opt_options_len;
 };
@@ -89,8 +89,8 @@ int wire_encode(const struct wire_msg *m, enum wire_compress mode,
                 struct wire_buf *out);
 
 /*
- * Encode M and fit it into LIMIT_BYTES in the way OVERFLOW selects.  Sets *DROP when
- * the reply must not be sent.  A reply that cannot be made to fit (the
+ * Encode M and fit it into LIMIT_BYTES in the way OVERFLOW selects.  Sets *DROP
+ * when the reply must not be sent.  A reply that cannot be made to fit (the
  * header and question alone exceed the limit) is sent with TC=1 and no
  * records for the TC modes.  Returns 0, or -1 when memory runs out.
  */

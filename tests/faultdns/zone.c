@@ -91,8 +91,8 @@ load_file(struct zone_set *zs, const char *path, char *err, size_t err_len)
         ldns_rdf_deep_free(origin);
         return -1;
     }
-    status = ldns_zone_new_frm_fp_l(&zone, fp, origin, 3600,
-                                    LDNS_RR_CLASS_IN, &line);
+    status = ldns_zone_new_frm_fp_l(&zone, fp, origin, 3600, LDNS_RR_CLASS_IN,
+                                    &line);
     fclose(fp);
     ldns_rdf_deep_free(origin);
     if (status != LDNS_STATUS_OK) {
@@ -101,8 +101,7 @@ load_file(struct zone_set *zs, const char *path, char *err, size_t err_len)
         return -1;
     }
     if (ldns_zone_soa(zone) == NULL) {
-        snprintf(err, err_len, "%s: no SOA record: add one at the apex",
-                 path);
+        snprintf(err, err_len, "%s: no SOA record: add one at the apex", path);
         ldns_zone_deep_free(zone);
         return -1;
     }
@@ -115,8 +114,7 @@ load_file(struct zone_set *zs, const char *path, char *err, size_t err_len)
     }
     zs->zones = grown;
     grown[zs->count].soa = ldns_rr_clone(ldns_zone_soa(zone));
-    grown[zs->count].apex =
-        ldns_rdf_clone(ldns_rr_owner(ldns_zone_soa(zone)));
+    grown[zs->count].apex = ldns_rdf_clone(ldns_rr_owner(ldns_zone_soa(zone)));
     grown[zs->count].rrs = ldns_rr_list_clone(ldns_zone_rrs(zone));
     zs->count++;
     ldns_zone_deep_free(zone);
@@ -178,8 +176,7 @@ load_dir(struct zone_set *zs, const char *path, char *err, size_t err_len)
 }
 
 int
-zone_set_load(struct zone_set *zs, const char *path, char *err,
-              size_t err_len)
+zone_set_load(struct zone_set *zs, const char *path, char *err, size_t err_len)
 {
     struct stat st;
 
@@ -316,8 +313,7 @@ find_source(const struct zone *z, const ldns_rdf *name)
 
 enum zone_status
 zone_lookup(const struct zone_set *zs, const ldns_rdf *qname,
-            ldns_rr_type qtype, ldns_rr_list *answer,
-            ldns_rr_list *authority)
+            ldns_rr_type qtype, ldns_rr_list *answer, ldns_rr_list *authority)
 {
     ldns_rdf *name = ldns_rdf_clone(qname);
     enum zone_status status = ZONE_NOT_AUTH;
