@@ -39,6 +39,9 @@ static const int syslog_priority[] = {
     [MXW_LOG_DEBUG] = LOG_DEBUG,
 };
 
+static void write_summary_locked(struct log_repeat *r, int64_t now_ms,
+                                 bool stopped);
+
 void
 log_open(const struct log_options *opts)
 {
@@ -59,13 +62,8 @@ log_close(void)
     pthread_mutex_lock(&registry_lock);
     for (r = registry_head; r != NULL; r = r->next) {
         pthread_mutex_lock(&r->lock);
-        if (r->active && r->repeats > 0) {
-            log_write(r->level,
-                      "last message repeated %lu more times before it "
-                      "stopped: %s",
-                      r->repeats, r->message);
-            r->repeats = 0;
-        }
+        if (r->active)
+            write_summary_locked(r, log_now_ms(), true);
         r->active = false;
         pthread_mutex_unlock(&r->lock);
     }
@@ -335,7 +333,21 @@ void
 log_line_add_addr(struct log_line *line, const char *key,
                   const char *address)
 {
-    add_field(line, key, address != NULL ? address : "", true);
+    char bare[LOG_LINE_MAX];
+    size_t len;
+
+    if (address == NULL)
+        address = "";
+    /* MTAs pass envelope addresses as "<user@domain>"; the brackets are
+     * added back once. */
+    len = strlen(address);
+    if (len >= 2 && address[0] == '<' && address[len - 1] == '>' &&
+        len - 2 < sizeof(bare)) {
+        memcpy(bare, address + 1, len - 2);
+        bare[len - 2] = '\0';
+        address = bare;
+    }
+    add_field(line, key, address, true);
 }
 
 const char *
@@ -378,9 +390,9 @@ write_summary_locked(struct log_repeat *r, int64_t now_ms, bool stopped)
         return;
     if (stopped)
         log_write(r->level,
-                  "last message repeated %lu more times before it "
-                  "stopped: %s",
-                  r->repeats, r->message);
+                  "last message repeated %lu more %s before it stopped: %s",
+                  r->repeats, r->repeats == 1 ? "time" : "times",
+                  r->message);
     else
         log_write(r->level,
                   "last message repeated %lu times in %lld s: %s",

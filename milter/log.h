@@ -88,7 +88,8 @@ void log_line_add(struct log_line *line, const char *key, const char *value);
 void log_line_add_int(struct log_line *line, const char *key, long long value);
 void log_line_addf(struct log_line *line, const char *key, const char *fmt,
                    ...) LOG_FORMAT(3, 4);
-/* Add an address in angle brackets: to=<user@example.org>. */
+/* Add an address in angle brackets: to=<user@example.org>. One pair of
+ * enclosing brackets in address, as MTAs send it, is not doubled. */
 void log_line_add_addr(struct log_line *line, const char *key,
                        const char *address);
 /* Return the finished line; the pointer stays valid as long as line. */
