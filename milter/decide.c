@@ -173,6 +173,9 @@ decider_create(const struct mxw_config *cfg, bool with_runner, char *err,
     ho.suspect_pct = (unsigned)cfg->health_suspect_pct;
     ho.recover_rounds = (unsigned)cfg->health_recover_rounds;
     ho.canary_interval_s = (unsigned)cfg->canary_interval_s;
+    ho.retry_interval_s = cfg->canary_retry_s > 0
+                              ? (unsigned)cfg->canary_retry_s
+                              : (unsigned)cfg->canary_interval_s;
     ho.on_transition = decider_log_transition;
     health = health_new(&ho, names, count, err, errlen);
     if (health == NULL)

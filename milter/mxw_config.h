@@ -99,6 +99,7 @@ struct mxw_config {
     struct mxw_strlist canary_domains;
     char *canary_nxdomain_zone; /* empty: no NXDOMAIN canary */
     int canary_interval_s;      /* 0: only rounds requested by failures */
+    int canary_retry_s;         /* interval while a server is not healthy */
     int canary_timeout_ms;
 
     /* decision table: each row is [trusted reply, untrusted reply] */

@@ -662,6 +662,17 @@ const struct config_key config_table[] = {
                 "when failures request them",
     },
     {
+        .name = "canary_retry_s",
+        .type = CONFIG_INT,
+        .offset = FIELD(canary_retry_s),
+        .default_text = "10",
+        .min = 0,
+        .max = 3600,
+        .unit = "seconds",
+        .help = "Time between canary rounds while a server is suspect or "
+                "unhealthy; 0 waits for canary_interval_s",
+    },
+    {
         .name = "canary_timeout_ms",
         .type = CONFIG_INT,
         .offset = FIELD(canary_timeout_ms),

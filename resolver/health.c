@@ -93,6 +93,7 @@ health_options_init(struct health_options *opts)
     opts->suspect_pct = 50;
     opts->recover_rounds = 2;
     opts->canary_interval_s = 60;
+    opts->retry_interval_s = 10;
 }
 
 struct health *
@@ -374,7 +375,6 @@ health_record_canary(struct health *health, const char *server,
     if (s == NULL)
         goto done;
     s->canary_running = false;
-    s->next_canary_ms = now + (uint64_t)health->opts.canary_interval_s * 1000;
 
     health_canary_failure(round, why, sizeof(why), &lied);
     if (why[0] != '\0') {
@@ -410,6 +410,13 @@ health_record_canary(struct health *health, const char *server,
     health_transition_locked(s, HEALTH_HEALTHY, false, why, &change);
 
 done:
+    if (s != NULL) {
+        unsigned next_s = s->state == HEALTH_HEALTHY
+                              ? health->opts.canary_interval_s
+                              : health->opts.retry_interval_s;
+
+        s->next_canary_ms = now + (uint64_t)next_s * 1000;
+    }
     pthread_mutex_unlock(&health->lock);
     health_report_change(health, &change);
 }
@@ -423,8 +430,10 @@ health_canaries_due(struct health *health, size_t *due, size_t ndue)
     pthread_mutex_lock(&health->lock);
     for (size_t i = 0; i < health->nservers && n < ndue; i++) {
         struct health_server *s = &health->servers[i];
-        bool scheduled = health->opts.canary_interval_s > 0 &&
-                         now >= s->next_canary_ms;
+        unsigned interval_s = s->state == HEALTH_HEALTHY
+                                  ? health->opts.canary_interval_s
+                                  : health->opts.retry_interval_s;
+        bool scheduled = interval_s > 0 && now >= s->next_canary_ms;
 
         if (s->canary_running || !(s->canary_requested || scheduled))
             continue;

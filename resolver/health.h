@@ -57,6 +57,9 @@ struct health_options {
     unsigned suspect_pct;    /* failure ratio (percent) that makes suspect */
     unsigned recover_rounds; /* consecutive clean canary rounds to recover */
     unsigned canary_interval_s; /* scheduled rounds; 0 disables them */
+    /* Time between rounds while a server is suspect or unhealthy, so a
+     * recovery is noticed sooner than the scheduled interval. */
+    unsigned retry_interval_s;
 
     /* Monotonic clock in milliseconds; NULL uses CLOCK_MONOTONIC. */
     uint64_t (*now_ms)(void *clock_arg);
@@ -86,7 +89,7 @@ struct health_report {
 };
 
 /* Fill opts with defaults: 60 s window, 10 samples, 50 %, 2 rounds,
- * canaries every 60 s. */
+ * canaries every 60 s, and every 10 s while a server is not healthy. */
 void health_options_init(struct health_options *opts);
 
 /*

@@ -5,3 +5,4 @@ include tests/e2e/local.mk
 include tests/bench/local.mk
 include tests/resolver/local.mk
 include tests/unit/resolver.mk
+include tests/decision/local.mk

@@ -336,6 +336,26 @@ health_scheduled_round_after_interval(void **state)
 }
 
 static void
+health_unhealthy_retries_sooner(void **state)
+{
+    struct fixture *f = *state;
+    size_t due[4];
+
+    health_canaries_due(f->health, due, 4);
+    health_record_canary(f->health, SERVER_A, &dead_round);
+    health_canaries_due(f->health, due, 4);
+    health_record_canary(f->health, SERVER_A, &dead_round);
+    health_record_canary(f->health, SERVER_B, &clean_round);
+    assert_int_equal(state_of(f, SERVER_A), HEALTH_UNHEALTHY);
+
+    /* The unhealthy server is retried after 10 s, the healthy one only
+     * after the 60 s interval. */
+    f->now_ms += 10 * 1000;
+    assert_int_equal(health_canaries_due(f->health, due, 4), 1);
+    assert_int_equal(due[0], 0);
+}
+
+static void
 health_on_demand_round(void **state)
 {
     struct fixture *f = *state;
@@ -407,6 +427,7 @@ main(void)
         T(health_denying_canary_marks_liar),
         T(health_protected_negative_distrusts),
         T(health_scheduled_round_after_interval),
+        T(health_unhealthy_retries_sooner),
         T(health_on_demand_round),
         T(health_unknown_server_ignored),
         T(health_report_counts_window),
