@@ -128,6 +128,10 @@ sink_find_header() {
 smtp_send() {
     local port=$1
     shift
+    if [[ ! "$port" =~ ^[0-9]+$ ]]; then
+        echo "smtp_send: invalid port '$port': expected a number" >&2
+        return 2
+    fi
     SMTP_TRANSCRIPT=${TAP_TMPDIR:-/tmp}/smtp.$$.$RANDOM.txt
     timeout 60 "$SWAKS_BIN" --server 127.0.0.1 --port "$port" \
         --helo client.mxwarden.test --timeout 30 "$@" \

@@ -30,8 +30,8 @@ tap_diag() {
     done <<<"$*"
 }
 
-# Report test NAME as passed when STATUS is 0.  Usage: tap_ok $? NAME, or
-# tap_ok "$(cmd >/dev/null; echo $?)" NAME.
+# Report test NAME as passed when STATUS is 0, and return STATUS.  Usage:
+# tap_ok $? NAME || tap_bail_out REASON.
 tap_ok() {
     local status=$1
     shift
@@ -42,6 +42,14 @@ tap_ok() {
         echo "not ok $TAP_COUNT - $*"
         TAP_FAILED=$((TAP_FAILED + 1))
     fi
+    return "$status"
+}
+
+# Stop the test after a failed setup step that every later test needs.
+# tap-driver.sh reports "Bail out!" as an error; the exit runs the cleanup.
+tap_bail_out() {
+    echo "Bail out! $*"
+    exit 1
 }
 
 # Run CMD... and report it as test NAME.  Usage: tap_check NAME CMD...
@@ -61,6 +69,7 @@ tap_is() {
         tap_ok 1 "$name"
         tap_diag "expected: $expected"
         tap_diag "     got: $got"
+        return 1
     fi
 }
 
@@ -73,6 +82,7 @@ tap_like() {
         tap_ok 1 "$name"
         tap_diag "expected to contain: $needle"
         tap_diag "got: $text"
+        return 1
     fi
 }
 
