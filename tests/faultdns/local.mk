@@ -2,6 +2,7 @@
 FAULTDNS_TESTS = \
 	tests/faultdns/basic.test \
 	tests/faultdns/zones.test \
+	tests/faultdns/rules.test \
 	tests/faultdns/size.test \
 	tests/faultdns/edns.test \
 	tests/faultdns/rcode.test \
