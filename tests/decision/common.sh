@@ -1,9 +1,11 @@
 # Helpers for the decision tests.  Source from bash after tests/lib/tap.sh
 # and tests/lib/faultdns.sh, once the fault server runs.
 #
-#   decision_config FILE [EXTRA LINES]  write a configuration that points
+#   decision_config FILE [LINES]        write a configuration that points
 #                                       at the fault server, with short
-#                                       timeouts and canaries it serves
+#                                       timeouts and canaries it serves;
+#                                       each "key = value;" LINE replaces
+#                                       that key's default
 #   dprobe ARGS...                      mxwarden-probe --json with that
 #                                       configuration; sets PROBE_OUT
 #   jget FILTER [LINE]                  jq filter on line LINE of PROBE_OUT
@@ -18,7 +20,7 @@ decision_require() {
 }
 
 decision_config() {
-    local file=$1
+    local file=$1 line key
     shift
     {
         echo "servers = [\"127.0.0.1:$FAULTDNS_PORT\"];"
@@ -26,11 +28,13 @@ decision_config() {
         echo "canary_domains = [\"hotmail.com\", \"outlook.com\"];"
         echo "canary_nxdomain_zone = \"test\";"
         echo "canary_timeout_ms = 3000;"
-        local line
-        for line in "$@"; do
-            echo "$line"
-        done
     } >"$file"
+    # An extra "key = value;" line replaces the default line of that key.
+    for line in "$@"; do
+        key=${line%% =*}
+        sed -i "/^$key = /d" "$file"
+        echo "$line" >>"$file"
+    done
 }
 
 dprobe() {

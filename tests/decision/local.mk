@@ -3,7 +3,8 @@
 # that keeps one decision service alive across fault changes.
 DECISION_SHELL_TESTS = \
 	tests/decision/stages.test \
-	tests/decision/single_process.test
+	tests/decision/single_process.test \
+	tests/decision/unbound.test
 
 EXTRA_DIST += $(DECISION_SHELL_TESTS) tests/decision/common.sh
 
