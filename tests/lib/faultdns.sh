@@ -79,6 +79,11 @@ faultdns_set() {
         mv "$FAULTDNS_CONTROL.new" "$FAULTDNS_CONTROL" || return 1
     kill -HUP "$FAULTDNS_PID" || return 1
     while [ "$(faultdns_generation)" -le "$before" ]; do
+        if ! kill -0 "$FAULTDNS_PID" 2>/dev/null; then
+            echo "faultdns_set: the server exited:" >&2
+            cat "$FAULTDNS_DIR/stderr" >&2
+            return 1
+        fi
         if [ $waited -ge $((FAULTDNS_WAIT_S * 100)) ]; then
             echo "faultdns_set: no reload after ${FAULTDNS_WAIT_S}s" >&2
             return 1
