@@ -104,10 +104,10 @@ netns_setup() {
 }
 
 # Run SCRIPT ARGS... with bash in a new network and mount namespace, with
-# MXW_NETNS_OUTER set, which tells the script to call netns_setup.  Returns the
-# script's exit status.  Every process the script leaves behind dies with
-# the namespace only if the script stops it, so the script needs its own
-# cleanup traps.
+# MXW_NETNS_OUTER set to the caller's namespace ids, which netns_inside
+# compares.  Returns the script's exit status.  Processes the script starts
+# outlive it unless it stops them, so the script registers its cleanup
+# with tap_at_exit.
 netns_run_self() {
     MXW_NETNS_OUTER=$(netns_ids) unshare -n -m -- bash "$@"
 }

@@ -194,8 +194,8 @@ TAP_PYTHON=${PYTHON3:-/usr/bin/python3}
 # is unlikely to be taken by an outgoing connection before the caller binds
 # it.  The caller still races other programs; the window is short.
 tap_free_port() {
-    local attempt port
-    for attempt in $(seq 1 50); do
+    local port
+    for _ in $(seq 1 50); do
         port=$((10000 + (RANDOM * 32768 + RANDOM) % 22768))
         if "$TAP_PYTHON" - "$port" <<'EOF' 2>/dev/null; then
 import socket, sys
