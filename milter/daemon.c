@@ -144,8 +144,8 @@ static int
 connect_accepted(const struct sockaddr *addr, socklen_t len)
 {
     struct pollfd pfd;
-    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd =
+        socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int so_error = 0;
     socklen_t so_len = sizeof(so_error);
     int rc;
@@ -250,8 +250,8 @@ find_listen_fd(const struct sockaddr_storage *want)
 }
 
 int
-daemon_socket_prepare(const char *conn, int mode, bool change_owner,
-                      uid_t uid, gid_t gid, char *err, size_t errlen)
+daemon_socket_prepare(const char *conn, int mode, bool change_owner, uid_t uid,
+                      gid_t gid, char *err, size_t errlen)
 {
     struct sockaddr_storage addr;
     socklen_t len;
@@ -362,8 +362,8 @@ daemon_drop_privileges(const struct daemon_account *acct, char *err,
         return -1;
     }
     if (setgid(acct->gid) != 0) {
-        snprintf(err, errlen, "cannot switch to gid %ld: %s",
-                 (long)acct->gid, strerror(errno));
+        snprintf(err, errlen, "cannot switch to gid %ld: %s", (long)acct->gid,
+                 strerror(errno));
         return -1;
     }
     if (setuid(acct->uid) != 0) {

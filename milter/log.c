@@ -28,14 +28,14 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct log_repeat *registry_head;
 
 static const char *const level_prefix[] = {
-    [MXW_LOG_ERROR] = "error: ",  [MXW_LOG_WARNING] = "warning: ",
-    [MXW_LOG_NOTICE] = "",        [MXW_LOG_INFO] = "",
+    [MXW_LOG_ERROR] = "error: ", [MXW_LOG_WARNING] = "warning: ",
+    [MXW_LOG_NOTICE] = "",       [MXW_LOG_INFO] = "",
     [MXW_LOG_DEBUG] = "debug: ",
 };
 
 static const int syslog_priority[] = {
-    [MXW_LOG_ERROR] = LOG_ERR,       [MXW_LOG_WARNING] = LOG_WARNING,
-    [MXW_LOG_NOTICE] = LOG_NOTICE,   [MXW_LOG_INFO] = LOG_INFO,
+    [MXW_LOG_ERROR] = LOG_ERR,     [MXW_LOG_WARNING] = LOG_WARNING,
+    [MXW_LOG_NOTICE] = LOG_NOTICE, [MXW_LOG_INFO] = LOG_INFO,
     [MXW_LOG_DEBUG] = LOG_DEBUG,
 };
 
@@ -146,8 +146,8 @@ log_vwrite(enum mxw_log_level level, const char *fmt, va_list ap)
     if (level < MXW_LOG_ERROR || level > MXW_LOG_DEBUG || !log_enabled(level))
         return;
 
-    prefix_len = (size_t)snprintf(line, sizeof(line), "%s",
-                                  level_prefix[level]);
+    prefix_len =
+        (size_t)snprintf(line, sizeof(line), "%s", level_prefix[level]);
     n = vsnprintf(line + prefix_len, sizeof(line) - prefix_len, fmt, ap);
     if (n < 0)
         snprintf(line + prefix_len, sizeof(line) - prefix_len,
@@ -172,13 +172,13 @@ log_write(enum mxw_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-#define DEFINE_LEVEL_FUNCTION(function, level)                                \
-    void function(const char *fmt, ...)                                       \
-    {                                                                         \
-        va_list ap;                                                           \
-        va_start(ap, fmt);                                                    \
-        log_vwrite(level, fmt, ap);                                           \
-        va_end(ap);                                                           \
+#define DEFINE_LEVEL_FUNCTION(function, level)                                 \
+    void function(const char *fmt, ...)                                        \
+    {                                                                          \
+        va_list ap;                                                            \
+        va_start(ap, fmt);                                                     \
+        log_vwrite(level, fmt, ap);                                            \
+        va_end(ap);                                                            \
     }
 
 DEFINE_LEVEL_FUNCTION(log_error, MXW_LOG_ERROR)
@@ -238,8 +238,8 @@ escape_value(const char *value, char *out, size_t outlen, bool in_brackets)
         bool hex_escape;
 
         if (in_brackets)
-            hex_escape = c <= 0x20 || c >= 0x7f || c == '<' || c == '>' ||
-                         c == '\\';
+            hex_escape =
+                c <= 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '\\';
         else
             hex_escape = c < 0x20 || c >= 0x7f;
 
@@ -330,8 +330,7 @@ log_line_addf(struct log_line *line, const char *key, const char *fmt, ...)
 }
 
 void
-log_line_add_addr(struct log_line *line, const char *key,
-                  const char *address)
+log_line_add_addr(struct log_line *line, const char *key, const char *address)
 {
     char bare[LOG_LINE_MAX];
     size_t len;
@@ -391,11 +390,9 @@ write_summary_locked(struct log_repeat *r, int64_t now_ms, bool stopped)
     if (stopped)
         log_write(r->level,
                   "last message repeated %lu more %s before it stopped: %s",
-                  r->repeats, r->repeats == 1 ? "time" : "times",
-                  r->message);
+                  r->repeats, r->repeats == 1 ? "time" : "times", r->message);
     else
-        log_write(r->level,
-                  "last message repeated %lu times in %lld s: %s",
+        log_write(r->level, "last message repeated %lu times in %lld s: %s",
                   r->repeats,
                   (long long)((now_ms - r->last_written_ms + 999) / 1000),
                   r->message);

@@ -57,8 +57,7 @@ void log_debug(const char *fmt, ...) LOG_FORMAT(1, 2);
  * the normal destination. A clock returns monotonic milliseconds; NULL
  * restores CLOCK_MONOTONIC.
  */
-typedef void log_sink_fn(enum mxw_log_level level, const char *line,
-                         void *arg);
+typedef void log_sink_fn(enum mxw_log_level level, const char *line, void *arg);
 typedef int64_t log_clock_fn(void);
 void log_set_sink(log_sink_fn *sink, void *arg);
 void log_set_clock(log_clock_fn *clock);
@@ -86,8 +85,8 @@ struct log_line {
 void log_line_init(struct log_line *line, const char *queue_id);
 void log_line_add(struct log_line *line, const char *key, const char *value);
 void log_line_add_int(struct log_line *line, const char *key, long long value);
-void log_line_addf(struct log_line *line, const char *key, const char *fmt,
-                   ...) LOG_FORMAT(3, 4);
+void log_line_addf(struct log_line *line, const char *key, const char *fmt, ...)
+    LOG_FORMAT(3, 4);
 /* Add an address in angle brackets: to=<user@example.org>. One pair of
  * enclosing brackets in address, as MTAs send it, is not doubled. */
 void log_line_add_addr(struct log_line *line, const char *key,
@@ -109,7 +108,7 @@ struct log_repeat {
     pthread_mutex_t lock; /* guards every field below */
     enum mxw_log_level level;
     int64_t interval_ms;
-    bool active;          /* message holds the current repeating text */
+    bool active; /* message holds the current repeating text */
     char message[LOG_LINE_MAX];
     unsigned long repeats; /* occurrences since the last line written */
     int64_t last_seen_ms;

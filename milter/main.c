@@ -103,8 +103,7 @@ parse_options(int argc, char **argv, struct options *opts)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "mxwarden: unexpected argument \"%s\"\n",
-                argv[optind]);
+        fprintf(stderr, "mxwarden: unexpected argument \"%s\"\n", argv[optind]);
         usage(stderr);
         return -1;
     }
@@ -198,8 +197,7 @@ wait_for_stop(const sigset_t *set)
 /* Open the milter socket through libmilter while still privileged. */
 static int
 open_milter_socket(const struct mxw_config *cfg,
-                   const struct daemon_account *acct, char *err,
-                   size_t errlen)
+                   const struct daemon_account *acct, char *err, size_t errlen)
 {
     if (daemon_socket_check_free(cfg->socket, err, errlen) != 0)
         return -1;
@@ -248,8 +246,8 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
         log_error("%s", err);
         goto done;
     }
-    if (daemon_account_lookup(cfg->user, cfg->group, &acct, err,
-                              sizeof(err)) != 0 ||
+    if (daemon_account_lookup(cfg->user, cfg->group, &acct, err, sizeof(err)) !=
+            0 ||
         open_milter_socket(cfg, &acct, err, sizeof(err)) != 0 ||
         daemon_drop_privileges(&acct, err, sizeof(err)) != 0) {
         log_error("%s", err);

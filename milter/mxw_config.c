@@ -177,8 +177,7 @@ expected_type_word(enum config_type type)
 }
 
 const char *
-config_describe_allowed(const struct config_key *key, char *buf,
-                        size_t buflen)
+config_describe_allowed(const struct config_key *key, char *buf, size_t buflen)
 {
     size_t used = 0;
 
@@ -325,8 +324,8 @@ check_type(const struct config_key *key, const config_setting_t *s,
 
 static int
 apply_string_list(const struct config_key *key, const config_setting_t *s,
-                   struct mxw_config *cfg, const struct source *src,
-                   char *err, size_t errlen)
+                  struct mxw_config *cfg, const struct source *src, char *err,
+                  size_t errlen)
 {
     struct mxw_strlist list = {0};
     int n = config_setting_length(s);
@@ -359,8 +358,7 @@ apply_string_list(const struct config_key *key, const config_setting_t *s,
         }
         for (size_t j = 0; j < list.count && !key->duplicates_allowed; j++) {
             if (strcmp(list.items[j], text) == 0) {
-                report(err, errlen, src, key->name,
-                       "item %s is listed twice",
+                report(err, errlen, src, key->name, "item %s is listed twice",
                        describe_setting(e, value, sizeof(value)));
                 goto fail;
             }
@@ -460,10 +458,10 @@ apply_setting(const struct config_key *key, const config_setting_t *s,
     case CONFIG_INT: {
         long long v = config_setting_get_int64(s);
         if (v < key->min || v > key->max)
-            return report(err, errlen, src, key->name,
-                          "value %lld is out of range; allowed: %s", v,
-                          config_describe_allowed(key, allowed,
-                                                  sizeof(allowed)));
+            return report(
+                err, errlen, src, key->name,
+                "value %lld is out of range; allowed: %s", v,
+                config_describe_allowed(key, allowed, sizeof(allowed)));
         *(int *)f = (int)v;
         return 0;
     }
@@ -487,21 +485,19 @@ apply_setting(const struct config_key *key, const config_setting_t *s,
 
     case CONFIG_ENUM:
         if (lookup_choice(key, config_setting_get_string(s), (int *)f) != 0)
-            return report(err, errlen, src, key->name,
-                          "invalid value %s; allowed: %s",
-                          describe_setting(s, value, sizeof(value)),
-                          config_describe_allowed(key, allowed,
-                                                  sizeof(allowed)));
+            return report(
+                err, errlen, src, key->name, "invalid value %s; allowed: %s",
+                describe_setting(s, value, sizeof(value)),
+                config_describe_allowed(key, allowed, sizeof(allowed)));
         return 0;
 
     case CONFIG_OCTAL: {
         long long v;
         if (parse_octal(config_setting_get_string(s), &v) != 0 ||
             v < key->min || v > key->max)
-            return report(err, errlen, src, key->name,
-                          "invalid value %s; allowed: %s",
-                          describe_setting(s, value, sizeof(value)),
-                          key->allowed);
+            return report(
+                err, errlen, src, key->name, "invalid value %s; allowed: %s",
+                describe_setting(s, value, sizeof(value)), key->allowed);
         *(int *)f = (int)v;
         return 0;
     }
@@ -635,8 +631,8 @@ config_defaults(struct mxw_config *cfg, char *err, size_t errlen)
     /* The defaults go through the same parser and checks as a file. */
     config_init(&lc);
     if (config_read_string(&lc, text) != CONFIG_TRUE) {
-        snprintf(err, errlen, "built-in defaults:%d: %s", config_error_line(&lc),
-                 config_error_text(&lc));
+        snprintf(err, errlen, "built-in defaults:%d: %s",
+                 config_error_line(&lc), config_error_text(&lc));
         goto done;
     }
     if (apply_all(&lc, "built-in defaults", cfg, err, errlen) != 0) {
@@ -653,8 +649,8 @@ done:
 
 /* Shared tail of config_load() and config_load_string(). */
 static int
-load_parsed(config_t *lc, const char *name, struct mxw_config *cfg,
-            char *err, size_t errlen)
+load_parsed(config_t *lc, const char *name, struct mxw_config *cfg, char *err,
+            size_t errlen)
 {
     struct mxw_config tmp;
 
@@ -685,8 +681,7 @@ report_syntax(config_t *lc, const char *name, char *err, size_t errlen)
 }
 
 int
-config_load(const char *path, struct mxw_config *cfg, char *err,
-            size_t errlen)
+config_load(const char *path, struct mxw_config *cfg, char *err, size_t errlen)
 {
     struct source src = {.file = path, .line = 0};
     struct stat st;
@@ -732,8 +727,8 @@ done:
 }
 
 int
-config_load_string(const char *text, const char *name,
-                   struct mxw_config *cfg, char *err, size_t errlen)
+config_load_string(const char *text, const char *name, struct mxw_config *cfg,
+                   char *err, size_t errlen)
 {
     config_t lc;
     int rc;
@@ -749,8 +744,8 @@ config_load_string(const char *text, const char *name,
 }
 
 const char *
-config_format_value(const struct mxw_config *cfg,
-                    const struct config_key *key, char *buf, size_t buflen)
+config_format_value(const struct mxw_config *cfg, const struct config_key *key,
+                    char *buf, size_t buflen)
 {
     const void *f = field_of_const(cfg, key);
     size_t used = 0;
@@ -769,8 +764,7 @@ config_format_value(const struct mxw_config *cfg,
         break;
     }
     case CONFIG_ENUM:
-        snprintf(buf, buflen, "\"%s\"",
-                 config_enum_name(key, *(const int *)f));
+        snprintf(buf, buflen, "\"%s\"", config_enum_name(key, *(const int *)f));
         break;
     case CONFIG_OCTAL:
         snprintf(buf, buflen, "\"%04o\"", (unsigned)*(const int *)f);
@@ -837,8 +831,8 @@ config_print(FILE *out, const struct mxw_config *cfg)
         const struct config_key *key = &config_table[i];
 
         config_describe_allowed(key, allowed, sizeof(allowed));
-        snprintf(text, sizeof(text), "%s. Allowed: %s. Default: %s.",
-                 key->help, allowed, key->default_text);
+        snprintf(text, sizeof(text), "%s. Allowed: %s. Default: %s.", key->help,
+                 allowed, key->default_text);
         print_comment(out, text);
         fprintf(out, "%s = %s;\n\n", key->name,
                 config_format_value(cfg, key, value, sizeof(value)));

@@ -156,11 +156,11 @@ struct config_key {
     size_t min_items;
     size_t max_items;
     bool duplicates_allowed; /* lists whose positions carry meaning */
-    const char *unit;                     /* "milliseconds", or NULL */
-    const struct config_choice *choices;  /* CONFIG_ENUM, NULL-terminated */
-    config_check_fn *check;               /* strings and string lists */
-    const char *allowed;                  /* human text of what is allowed */
-    const char *help;                     /* one line for -h, sample, man */
+    const char *unit;        /* "milliseconds", or NULL */
+    const struct config_choice *choices; /* CONFIG_ENUM, NULL-terminated */
+    config_check_fn *check;              /* strings and string lists */
+    const char *allowed;                 /* human text of what is allowed */
+    const char *help;                    /* one line for -h, sample, man */
 };
 
 /* The table, in the order the sample file and manual page list keys. */

@@ -289,10 +289,17 @@ static const struct config_choice log_level_choices[] = {
 };
 
 static const struct config_choice facility_choices[] = {
-    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7}, {NULL, 0},
+    {"mail", LOG_MAIL},
+    {"daemon", LOG_DAEMON},
+    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
+    {NULL, 0},
 };
 
 static const struct config_choice mode_choices[] = {
@@ -310,8 +317,8 @@ static const struct config_choice mode_choices[] = {
         .name = #field, .type = CONFIG_STR_LIST, .offset = FIELD(field),       \
         .default_text = "[" defaults "]", .min_items = 2, .max_items = 2,      \
         .duplicates_allowed = true, .check = checker,                          \
-        .allowed = "two replies, each \"accept\" or \"CODE D.D.D\": for "     \
-                   "a healthy, confirmed answer, then otherwise",               \
+        .allowed = "two replies, each \"accept\" or \"CODE D.D.D\": for "      \
+                   "a healthy, confirmed answer, then otherwise",              \
         .help = "Replies for " what,                                           \
     }
 
@@ -709,11 +716,10 @@ const struct config_key config_table[] = {
               "null_mx: the domain publishes a null MX (RFC 7505)"),
     REPLY_ROW(reply_no_domain, "\"550 5.1.2\", \"451 4.4.3\"", check_reply,
               "no_domain: NXDOMAIN"),
-    REPLY_ROW(reply_no_mail_hosts, "\"550 5.4.4\", \"451 4.4.3\"",
-              check_reply, "no_mail_hosts: no MX and no usable address"),
+    REPLY_ROW(reply_no_mail_hosts, "\"550 5.4.4\", \"451 4.4.3\"", check_reply,
+              "no_mail_hosts: no MX and no usable address"),
     REPLY_ROW(reply_temp_error, "\"451 4.4.3\", \"451 4.4.3\"",
-              check_reply_temporary,
-              "temp_error: no definitive DNS answer"),
+              check_reply_temporary, "temp_error: no definitive DNS answer"),
     REPLY_ROW(reply_address_literal, "\"accept\", \"accept\"",
               check_reply_temporary,
               "address_literal: an address literal such as [192.0.2.1]"),

@@ -34,9 +34,12 @@ static const struct {
     const char *name;
     const char *value;
 } permissive[] = {
-    {"ttl_min_s", "0"},           {"ttl_max_s", "604800"},
-    {"negative_ttl_min_s", "0"},  {"negative_ttl_max_s", "86400"},
-    {"temp_error_ttl_s", "0"},    {"step_timeout_ms", "50"},
+    {"ttl_min_s", "0"},
+    {"ttl_max_s", "604800"},
+    {"negative_ttl_min_s", "0"},
+    {"negative_ttl_max_s", "86400"},
+    {"temp_error_ttl_s", "0"},
+    {"step_timeout_ms", "50"},
     {"rcpt_deadline_ms", "25000"},
 };
 
@@ -254,10 +257,9 @@ edns_ladder_bounds(void **state)
     assert_contains(err, "strictly descending");
     assert_int_equal(load_one("edns_ladder", "[1232, 1232]", &cfg), -1);
     assert_contains(err, "strictly descending");
-    assert_int_equal(
-        load_one("edns_ladder", "[4096, 2048, 1400, 1232, 1024, 800, 512]",
-                 &cfg),
-        -1);
+    assert_int_equal(load_one("edns_ladder",
+                              "[4096, 2048, 1400, 1232, 1024, 800, 512]", &cfg),
+                     -1);
     assert_contains(err, "7 items given");
 }
 
@@ -282,20 +284,20 @@ servers_count_and_syntax(void **state)
 
     assert_int_equal(load_one("servers", "[]", &cfg), -1);
     assert_contains(err, "0 items given");
-    assert_int_equal(
-        load_one("servers",
-                 "[\"127.0.0.1\", \"127.0.0.2\", \"127.0.0.3\", "
-                 "\"127.0.0.4\", \"127.0.0.5\", \"127.0.0.6\", "
-                 "\"127.0.0.7\", \"127.0.0.8\", \"127.0.0.9\"]",
-                 &cfg),
-        -1);
+    assert_int_equal(load_one("servers",
+                              "[\"127.0.0.1\", \"127.0.0.2\", \"127.0.0.3\", "
+                              "\"127.0.0.4\", \"127.0.0.5\", \"127.0.0.6\", "
+                              "\"127.0.0.7\", \"127.0.0.8\", \"127.0.0.9\"]",
+                              &cfg),
+                     -1);
     assert_contains(err, "9 items given");
 
     const char *bad[] = {
-        "\"localhost\"",      "\"1.2.3\"",        "\"1.2.3.4:0\"",
-        "\"1.2.3.4:65536\"", "\"1.2.3.4:\"",     "\"[::1]:\"",
-        "\"[::1\"",           "\"2001:db8::1:53x\"", "\"[1.2.3.4]:53\"",
-        "\"\"",
+        "\"localhost\"",    "\"1.2.3\"",
+        "\"1.2.3.4:0\"",    "\"1.2.3.4:65536\"",
+        "\"1.2.3.4:\"",     "\"[::1]:\"",
+        "\"[::1\"",         "\"2001:db8::1:53x\"",
+        "\"[1.2.3.4]:53\"", "\"\"",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char list[64];
@@ -308,12 +310,12 @@ servers_count_and_syntax(void **state)
     assert_int_equal(load_one("servers", "[\"::1\", \"::1\"]", &cfg), -1);
     assert_contains(err, "listed twice");
 
-    assert_true(config_server_split("[::1]:5353", addr, sizeof(addr),
-                                    &port_number));
+    assert_true(
+        config_server_split("[::1]:5353", addr, sizeof(addr), &port_number));
     assert_string_equal(addr, "::1");
     assert_int_equal(port_number, 5353);
-    assert_true(config_server_split("10.0.0.1", addr, sizeof(addr),
-                                    &port_number));
+    assert_true(
+        config_server_split("10.0.0.1", addr, sizeof(addr), &port_number));
     assert_string_equal(addr, "10.0.0.1");
     assert_int_equal(port_number, 53);
     snprintf(port, sizeof(port), "%d", port_number);
@@ -331,11 +333,11 @@ socket_syntax_checked(void **state)
         "\"inet:65535@0.0.0.0\"",
     };
     const char *bad[] = {
-        "\"unix:relative.sock\"", "\"inet:8891\"",
-        "\"inet:0@127.0.0.1\"",   "\"inet:65536@127.0.0.1\"",
-        "\"inet:88x@127.0.0.1\"", "\"inet:8891@localhost\"",
+        "\"unix:relative.sock\"",   "\"inet:8891\"",
+        "\"inet:0@127.0.0.1\"",     "\"inet:65536@127.0.0.1\"",
+        "\"inet:88x@127.0.0.1\"",   "\"inet:8891@localhost\"",
         "\"inet6:8891@127.0.0.1\"", "\"local:/run/m.sock\"",
-        "\"/run/m.sock\"",        "\"\"",
+        "\"/run/m.sock\"",          "\"\"",
     };
 
     (void)state;
@@ -510,9 +512,9 @@ syntax_errors_give_line(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(config_load_string(cases[i].text, "s.conf", &cfg,
-                                            err, sizeof(err)),
-                         -1);
+        assert_int_equal(
+            config_load_string(cases[i].text, "s.conf", &cfg, err, sizeof(err)),
+            -1);
         assert_contains(err, cases[i].expected);
     }
 }
@@ -535,14 +537,14 @@ cross_key_rules(void **state)
                      0);
     config_free(&cfg);
 
-    assert_int_equal(config_load_string("negative_ttl_max_s = 20;\n",
-                                        "c.conf", &cfg, err, sizeof(err)),
+    assert_int_equal(config_load_string("negative_ttl_max_s = 20;\n", "c.conf",
+                                        &cfg, err, sizeof(err)),
                      -1);
     assert_contains(err, "c.conf:1: negative_ttl_min_s: 30 is greater than "
                          "negative_ttl_max_s (20)");
 
-    assert_int_equal(config_load_string("rcpt_deadline_ms = 1000;\n",
-                                        "c.conf", &cfg, err, sizeof(err)),
+    assert_int_equal(config_load_string("rcpt_deadline_ms = 1000;\n", "c.conf",
+                                        &cfg, err, sizeof(err)),
                      -1);
     assert_contains(err, "step_timeout_ms: 1500 is greater than "
                          "rcpt_deadline_ms (1000)");
@@ -761,8 +763,7 @@ loaded_values_override_defaults(void **state)
     assert_string_equal(cfg.socket, "inet:9000@127.0.0.1");
     assert_false(cfg.tcp_fallback);
     assert_int_equal(cfg.servers.count, 2);
-    config_format_value(&cfg, config_key_find("servers"), value,
-                        sizeof(value));
+    config_format_value(&cfg, config_key_find("servers"), value, sizeof(value));
     assert_string_equal(value, "[\"10.1.1.1\", \"[fd00::1]:5300\"]");
     config_free(&cfg);
 }

@@ -403,8 +403,8 @@ repeat_is_thread_safe(void **state)
     (void)state;
     log_repeat_init(&r, MXW_LOG_WARNING, 60000);
     for (int i = 0; i < THREADS; i++)
-        assert_int_equal(
-            pthread_create(&threads[i], NULL, repeat_worker, &r), 0);
+        assert_int_equal(pthread_create(&threads[i], NULL, repeat_worker, &r),
+                         0);
     for (int i = 0; i < THREADS; i++)
         assert_int_equal(pthread_join(threads[i], NULL), 0);
     log_repeat_destroy(&r);
@@ -423,8 +423,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(level_filter_drops_lower_levels,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(level_filter_drops_lower_levels, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(control_characters_replaced, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(long_message_truncated, setup,
@@ -437,24 +437,21 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(line_escapes_addresses, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(line_escapes_queue_id, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(line_escapes_queue_id, setup, teardown),
         cmocka_unit_test_setup_teardown(line_truncates_whole_fields, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(repeat_counts_then_summarizes, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(repeat_summarizes_each_interval,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(repeat_tick_summarizes_long_runs,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(repeat_summarizes_each_interval, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(repeat_tick_summarizes_long_runs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(repeat_new_message_ends_old, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(repeat_destroy_flushes_count, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(repeat_respects_level, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(repeat_is_thread_safe, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(repeat_respects_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(repeat_is_thread_safe, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
