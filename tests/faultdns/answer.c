@@ -204,7 +204,7 @@ fill_from_zones(const struct zone_set *zones, const struct query *q,
         return;
     }
 
-    if (status == ZONE_ANSWER)
+    if (status == ZONE_ANSWER && !fs->no_additional)
         zone_add_additional(zones, answer, m->section[WIRE_ADDITIONAL]);
 
     switch (status) {

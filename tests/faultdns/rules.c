@@ -32,7 +32,7 @@ struct rule {
     bool sets_limit, sets_overflow, sets_edns, sets_rcode, sets_nodata;
     bool sets_delay, sets_jitter, sets_drop, sets_answer_from, sets_tcp;
     bool sets_synth_a, sets_wrong_id, sets_wrong_question, sets_compress;
-    bool sets_qcase;
+    bool sets_qcase, sets_additional;
     char text[256]; /* the action tokens, for the query log */
 
     struct attempt_count *attempts;
@@ -369,6 +369,14 @@ parse_action(struct rule *r, const char *key, const char *value,
             return bad_value(key, value, "upper, lower or swap", err, err_len);
         f->qcase = (enum qcase)word;
         r->sets_qcase = true;
+    } else if (strcmp(key, "additional") == 0) {
+        if (strcmp(value, "none") == 0)
+            f->no_additional = true;
+        else if (strcmp(value, "addresses") == 0)
+            f->no_additional = false;
+        else
+            return bad_value(key, value, "none or addresses", err, err_len);
+        r->sets_additional = true;
     } else {
         snprintf(err, err_len, "unknown fault '%s'", key);
         return -1;
@@ -625,6 +633,8 @@ rule_set_match(const struct rule_set *rs, const ldns_rdf *qname, uint16_t qtype,
             fs->compress = f->compress;
         if (r->sets_qcase)
             fs->qcase = f->qcase;
+        if (r->sets_additional)
+            fs->no_additional = f->no_additional;
 
         if (strlen(fs->applied) + strlen(r->text) + 2 < sizeof(fs->applied)) {
             if (fs->applied[0] != '\0')

@@ -69,6 +69,7 @@ struct fault_set {
     const ldns_rdf *wrong_question;
     enum wire_compress compress;
     enum qcase qcase;
+    bool no_additional; /* leave the exchange addresses out of MX answers */
     char applied[256]; /* comma-separated tokens of the matching rules */
 };
 
