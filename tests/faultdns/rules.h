@@ -70,7 +70,7 @@ struct fault_set {
     enum wire_compress compress;
     enum qcase qcase;
     bool no_additional; /* leave the exchange addresses out of MX answers */
-    char applied[256]; /* comma-separated tokens of the matching rules */
+    char applied[256];  /* comma-separated tokens of the matching rules */
 };
 
 struct rule_set;
