@@ -31,8 +31,8 @@ int pidfile_write(struct pidfile *pf, pid_t pid, char *err, size_t errlen);
 
 /*
  * Remove and close the pidfile. The unlink fails quietly when the
- * process no longer has write access to the directory; the file left
- * behind is harmless because the lock, not the file, marks a running
+ * process no longer has write access to the directory. The file left
+ * behind is harmless, because the lock, not the file, marks a running
  * instance. A pidfile with fd -1 is a no-op.
  */
 void pidfile_remove(struct pidfile *pf);
@@ -40,7 +40,7 @@ void pidfile_remove(struct pidfile *pf);
 /*
  * Check that the milter socket conn (libmilter syntax) is not in use
  * before libmilter, which removes an existing unix socket file, opens it.
- * A unix path that exists must be a socket nobody accepts on; an inet
+ * A unix path that exists must be a socket without a listener. An inet
  * address must refuse a connection. Returns 0 or -1.
  */
 int daemon_socket_check_free(const char *conn, char *err, size_t errlen);

@@ -3,8 +3,8 @@
  * one-line decision records, and a suppressor for repeated warnings.
  *
  * Every function here may be called from any thread once log_open() has
- * returned; log_open(), log_close(), log_set_sink() and log_set_clock()
- * belong to the main thread before other threads start or after they end.
+ * returned. log_open(), log_close(), log_set_sink() and log_set_clock()
+ * belong to the main thread, before other threads start or after they end.
  */
 #ifndef MXW_LOG_H
 #define MXW_LOG_H
@@ -19,7 +19,8 @@
 
 #define LOG_FORMAT(fmt, args) __attribute__((format(printf, fmt, args)))
 
-/* Longest line written, including a level prefix; longer text is cut. */
+/* Maximum length of a written line, level prefix included. Longer text
+ * is cut. */
 #define LOG_LINE_MAX 2048
 
 struct log_options {
@@ -108,7 +109,7 @@ struct log_repeat {
     pthread_mutex_t lock; /* guards every field below */
     enum mxw_log_level level;
     int64_t interval_ms;
-    bool active; /* message holds the current repeating text */
+    bool active; /* true while message is the repeating text */
     char message[LOG_LINE_MAX];
     unsigned long repeats; /* occurrences since the last line written */
     int64_t last_seen_ms;

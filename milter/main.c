@@ -4,8 +4,8 @@
  * Start-up order matters: the pidfile lock and the milter socket are
  * taken while still root, then privileges are dropped, then the process
  * detaches and writes its pid. libmilter runs in its own thread
- * (smfi_main); the main thread waits for signals, logs them, and asks
- * libmilter to stop.
+ * (smfi_main); the main thread waits for signals, logs them, and calls
+ * smfi_stop().
  */
 #include "config.h"
 

@@ -22,7 +22,7 @@ _Static_assert(sizeof(enum mxw_log_level) == sizeof(int),
 _Static_assert(sizeof(enum mxw_mode) == sizeof(int),
                "enum mxw_mode must have the size of int");
 
-/* Where a setting came from, for error messages. */
+/* Origin of a setting (file and line), for error messages. */
 struct source {
     const char *file;
     int line; /* 0 when unknown */

@@ -30,7 +30,7 @@ enum mxw_log_level {
     MXW_LOG_DEBUG,
 };
 
-/* What the milter does with a non-accept decision. */
+/* Action taken on a decision other than accept. */
 enum mxw_mode {
     MXW_MODE_ENFORCE = 0, /* send the tempfail or reject */
     MXW_MODE_MONITOR,     /* accept, but log and add the header */

@@ -387,7 +387,7 @@ const struct config_key config_table[] = {
         .offset = FIELD(log_level),
         .default_text = "\"info\"",
         .choices = log_level_choices,
-        .help = "Least severe level that is logged",
+        .help = "Minimum severity that is logged",
     },
     {
         .name = "syslog_facility",
@@ -515,7 +515,7 @@ const struct config_key config_table[] = {
         .min = 0,
         .max = 86400,
         .unit = "seconds",
-        .help = "Shortest time a positive answer is cached",
+        .help = "Minimum time a positive answer is cached",
     },
     {
         .name = "ttl_max_s",
@@ -525,7 +525,7 @@ const struct config_key config_table[] = {
         .min = 1,
         .max = 604800,
         .unit = "seconds",
-        .help = "Longest time a positive answer is cached",
+        .help = "Maximum time a positive answer is cached",
     },
     {
         .name = "negative_ttl_min_s",
@@ -535,7 +535,7 @@ const struct config_key config_table[] = {
         .min = 0,
         .max = 86400,
         .unit = "seconds",
-        .help = "Shortest time a confirmed negative answer is cached",
+        .help = "Minimum time a confirmed negative answer is cached",
     },
     {
         .name = "negative_ttl_max_s",
@@ -545,7 +545,7 @@ const struct config_key config_table[] = {
         .min = 1,
         .max = 86400,
         .unit = "seconds",
-        .help = "Longest time a confirmed negative answer is cached "
+        .help = "Maximum time a confirmed negative answer is cached "
                 "(RFC 2308 suggests at most 3 hours)",
     },
     {
