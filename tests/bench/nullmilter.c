@@ -7,13 +7,14 @@
  * work.  It is the baseline of the end-to-end benchmark and the filter the
  * end-to-end harness tests use.
  *
- * Usage: nullmilter -p SOCKET [-d DELAY_MS] [-m MODE] [-t TIMEOUT_S] [-v]
+ * Usage: nullmilter -p SOCKET [-d DELAY_MS] [-m MODE] [-N] [-t TIMEOUT_S] [-v]
  *   SOCKET is in libmilter syntax: inet:PORT@HOST, inet6:PORT@HOST or
  *   unix:PATH.  MODE (octal, default 0666) is applied to a unix socket so
  *   the postfix user can connect.  TIMEOUT_S is libmilter's I/O timeout.
  *   -v prints one line per RCPT and end of message to stderr.  DELAY_MS
  *   makes each RCPT callback sleep that long first, to drive Postfix's
- *   milter_command_timeout in tests.
+ *   milter_command_timeout in tests.  -N leaves TCP_NODELAY off on an inet
+ *   socket, to measure what it changes.
  */
 #include "config.h"
 
@@ -114,13 +115,14 @@ static int nullmilter_set_nodelay(void)
 static void nullmilter_usage(FILE *out)
 {
     fprintf(out,
-            "usage: nullmilter -p SOCKET [-d DELAY_MS] [-m MODE]"
+            "usage: nullmilter -p SOCKET [-d DELAY_MS] [-m MODE] [-N]"
             " [-t TIMEOUT_S] [-v]\n"
             "  -p SOCKET     listen on inet:PORT@HOST, inet6:PORT@HOST or"
             " unix:PATH\n"
             "  -d DELAY_MS   sleep this long in each RCPT callback"
             " (default 0)\n"
             "  -m MODE       octal mode of a unix socket (default 0666)\n"
+            "  -N            leave TCP_NODELAY off on an inet socket\n"
             "  -t TIMEOUT_S  libmilter I/O timeout in seconds"
             " (default 7210)\n"
             "  -v            print one line per RCPT and end of message\n");
@@ -145,9 +147,10 @@ int main(int argc, char **argv)
     const char *socket_spec = NULL;
     long mode = 0666;
     long timeout_s = -1;
+    bool nodelay = true;
     int opt;
 
-    while ((opt = getopt(argc, argv, "d:hm:p:t:v")) != -1) {
+    while ((opt = getopt(argc, argv, "d:hm:Np:t:v")) != -1) {
         switch (opt) {
         case 'p':
             socket_spec = optarg;
@@ -179,6 +182,9 @@ int main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        case 'N':
+            nodelay = false;
             break;
         case 'v':
             nullmilter_verbose = true;
@@ -228,7 +234,7 @@ int main(int argc, char **argv)
                     path, strerror(errno));
             return 1;
         }
-    } else if (nullmilter_set_nodelay() < 1) {
+    } else if (nodelay && nullmilter_set_nodelay() < 1) {
         fprintf(stderr,
                 "nullmilter: no listening TCP socket found for TCP_NODELAY\n");
         return 1;
