@@ -6,5 +6,6 @@ milter_libmxwarden_a_SOURCES += \
 	milter/decide.c milter/decide.h \
 	milter/listener.c milter/listener.h \
 	milter/policyd.c milter/policyd.h \
-	milter/socketmap.c milter/socketmap.h
+	milter/socketmap.c milter/socketmap.h \
+	milter/frontends.c milter/frontends.h
 milter_mxwarden_LDADD += $(RESOLVER_LIBS)
