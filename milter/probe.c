@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "decide.h"
+#include "log.h"
 #include "mxw_config.h"
 #include "resolver.h"
 #include "route.h"
@@ -468,6 +469,15 @@ int main(int argc, char **argv)
     if (step_timeout != 0)
         cfg.step_timeout_ms = (int)step_timeout;
 
+    /* Health transitions are logged to stderr, as in the foreground
+     * daemon, so they explain a tempfail the output shows. */
+    {
+        struct log_options lopts = {.ident = "mxwarden-probe",
+                                    .level = MXW_LOG_NOTICE,
+                                    .to_stderr = true};
+
+        log_open(&lopts);
+    }
     decider = decider_new_oneshot(&cfg, err, sizeof(err));
     if (!decider) {
         fprintf(stderr, "mxwarden-probe: %s\n", err);
