@@ -6,3 +6,4 @@ include tests/bench/local.mk
 include tests/resolver/local.mk
 include tests/unit/resolver.mk
 include tests/decision/local.mk
+include tests/frontends/local.mk
