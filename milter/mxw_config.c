@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mxw_config.h"
 
@@ -687,25 +689,40 @@ config_load(const char *path, struct mxw_config *cfg, char *err, size_t errlen)
     struct stat st;
     config_t lc;
     FILE *fp;
+    int fd;
     int rc;
 
     memset(cfg, 0, sizeof(*cfg));
 
-    /* Open first, so the checks below look at the file that is read. */
-    fp = fopen(path, "re");
-    if (fp == NULL)
+    /* Open first, so the checks below look at the file that is read.
+     * O_NONBLOCK keeps a FIFO from blocking the open; it is cleared
+     * before reading. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return report(err, errlen, &src, NULL, "cannot open: %s",
                       strerror(errno));
-    if (fstat(fileno(fp), &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         int saved = errno;
-        fclose(fp);
+        close(fd);
         return report(err, errlen, &src, NULL, "cannot stat: %s",
                       strerror(saved));
     }
     if (S_ISDIR(st.st_mode)) {
-        fclose(fp);
+        close(fd);
         return report(err, errlen, &src, NULL,
                       "is a directory, not a configuration file");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return report(err, errlen, &src, NULL,
+                      "is not a regular file; give the path of a "
+                      "configuration file");
+    }
+    if (fcntl(fd, F_SETFL, 0) != 0 || (fp = fdopen(fd, "r")) == NULL) {
+        int saved = errno;
+        close(fd);
+        return report(err, errlen, &src, NULL, "cannot read: %s",
+                      strerror(saved));
     }
 
     config_init(&lc);

@@ -634,6 +634,24 @@ file_directory_is_error(void **state)
     assert_string_equal(err, expected);
 }
 
+static void
+file_fifo_is_error(void **state)
+{
+    struct mxw_config cfg;
+    char path[512];
+    char expected[600];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+    snprintf(expected, sizeof(expected),
+             "%s: is not a regular file; give the path of a configuration "
+             "file",
+             path);
+    assert_string_equal(err, expected);
+}
+
 /*
  * An unreadable file. root reads a mode 000 file anyway, so as root the
  * load runs in a child that has switched to uid and gid 65534 (nobody).
@@ -791,6 +809,7 @@ main(void)
         cmocka_unit_test(file_missing_is_error),
         cmocka_unit_test(file_empty_gives_defaults),
         cmocka_unit_test(file_directory_is_error),
+        cmocka_unit_test(file_fifo_is_error),
         cmocka_unit_test(file_unreadable_is_error),
         cmocka_unit_test(file_syntax_error_names_file),
         cmocka_unit_test(file_value_error_names_file),
