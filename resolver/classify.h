@@ -67,6 +67,7 @@ struct question_outcome {
     struct answer answer; /* valid when answered */
     unsigned cname_links; /* links over every re-ask of this question */
     int server_index;     /* server of the last step, -1 when none ran */
+    bool from_cache;      /* answer copied from the exchange cache */
     int rcode;            /* rcode of the last reply, ROUTE_RCODE_NONE */
 };
 

@@ -78,6 +78,7 @@ void resolver_options_init(struct resolver_options *o)
     o->negative_ttl_max_s = 3600;
     o->temp_error_ttl_s = 5;
     o->stale_window_s = 3600;
+    o->host_cache_slots = 4096;
     o->max_inflight = 1000;
     o->max_exchanges = 10;
     o->cname_max = 8;
@@ -547,6 +548,15 @@ struct resolver *resolver_new(const struct resolver_options *options,
         }
     }
 
+    if (options->host_cache_slots > 0) {
+        r->hosts = host_cache_new(options->host_cache_slots,
+                                  options->ttl_max_s);
+        if (!r->hosts) {
+            snprintf(err, errlen, "out of memory for the exchange cache");
+            goto fail;
+        }
+    }
+
     r->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     r->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (r->epoll_fd < 0 || r->event_fd < 0) {
@@ -627,6 +637,7 @@ void resolver_free(struct resolver *r)
     if (r->event_fd >= 0)
         close(r->event_fd);
     route_cache_free(r->cache);
+    host_cache_free(r->hosts);
     free(r->heap);
     for (unsigned i = 0; i < RESOLVER_MAX_SERVERS; i++)
         free(r->server_copies[i]);
@@ -641,10 +652,13 @@ static int enqueue(struct resolver *r, struct request *req)
 {
     bool stopping;
 
+    bool was_empty = false;
+
     pthread_mutex_lock(&r->queue_lock);
     stopping = r->stopping;
     if (!stopping) {
         req->next = NULL;
+        was_empty = r->queue_head == NULL;
         if (r->queue_tail)
             r->queue_tail->next = req;
         else
@@ -654,55 +668,66 @@ static int enqueue(struct resolver *r, struct request *req)
     pthread_mutex_unlock(&r->queue_lock);
     if (stopping)
         return -1;
-    wake(r);
+    /* A queue that was not empty already has a wakeup on its way: the
+     * event thread empties the whole queue after each wakeup. */
+    if (was_empty)
+        wake(r);
     return 0;
 }
 
-static void submit_route(struct resolver *r, const char *domain,
-                         unsigned deadline_ms, int only_server, bool tcp_only,
-                         resolver_done_fn done, void *arg)
+/*
+ * Answer a route lookup without the event thread when possible: address
+ * literals, invalid names and cache hits (also stale routes during a
+ * failed refresh).  Returns the result, or NULL with the normalized domain
+ * in normalized when a lookup must run.
+ */
+static struct route_result *answer_immediately(struct resolver *r,
+                                               const char *domain,
+                                               int only_server,
+                                               char *normalized)
 {
-    char normalized[NAME_MAX_TEXT + 1];
     const char *reason = NULL;
     struct route_result *result = NULL;
-    struct waiter *w;
-    struct request *req;
     enum name_kind kind;
 
     atomic_fetch_add_explicit(&r->stat_lookups, 1, memory_order_relaxed);
-    kind = name_normalize(domain, normalized, sizeof(normalized), &reason);
-    if (kind == NAME_ADDRESS_LITERAL) {
-        result = route_result_simple(ROUTE_ADDRESS_LITERAL, normalized, NULL);
-        goto immediate;
-    }
+    kind = name_normalize(domain, normalized, NAME_MAX_TEXT + 1, &reason);
+    if (kind == NAME_ADDRESS_LITERAL)
+        return route_result_simple(ROUTE_ADDRESS_LITERAL, normalized, NULL);
     if (kind == NAME_INVALID) {
         result = route_result_simple(ROUTE_INVALID, "", reason);
-        goto immediate;
+        normalized[0] = '\0';
+        return result;
     }
-
     if (r->cache && only_server < 0) {
         enum cache_lookup c = route_cache_get(r->cache, normalized,
                                               engine_clock_ms(r), &result);
 
-        if (c == CACHE_FRESH) {
+        if (c == CACHE_FRESH)
             atomic_fetch_add_explicit(&r->stat_hits, 1,
                                       memory_order_relaxed);
-            goto immediate;
-        }
-        if (c == CACHE_STALE) {
+        else if (c == CACHE_STALE)
             atomic_fetch_add_explicit(&r->stat_stale, 1,
                                       memory_order_relaxed);
-            goto immediate;
-        }
     }
+    return result;
+}
 
-    w = calloc(1, sizeof(*w));
-    req = calloc(1, sizeof(*req));
+/* Queue a lookup of an already normalized domain for the event thread;
+ * done runs exactly once, here when queuing fails. */
+static void queue_route(struct resolver *r, const char *normalized,
+                        unsigned deadline_ms, int only_server, bool tcp_only,
+                        resolver_done_fn done, void *arg)
+{
+    struct waiter *w = calloc(1, sizeof(*w));
+    struct request *req = calloc(1, sizeof(*req));
+
     if (!w || !req) {
         free(w);
         free(req);
-        result = route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem");
-        goto immediate;
+        done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized,
+                                      "nomem"));
+        return;
     }
     memcpy(w->domain, normalized, strlen(normalized) + 1);
     w->deadline_ms = engine_monotonic_ms() + deadline_ms;
@@ -714,16 +739,25 @@ static void submit_route(struct resolver *r, const char *domain,
     if (enqueue(r, req) < 0) {
         free(w);
         free(req);
-        result = route_result_simple(ROUTE_TEMP_ERROR, normalized,
-                                     "shutdown");
-        goto immediate;
+        done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized,
+                                      "shutdown"));
     }
-    return;
+}
 
-immediate:
-    /* route_result_simple returns NULL only without memory; the callback
-     * still runs, once. */
-    done(arg, result);
+static void submit_route(struct resolver *r, const char *domain,
+                         unsigned deadline_ms, int only_server, bool tcp_only,
+                         resolver_done_fn done, void *arg)
+{
+    char normalized[NAME_MAX_TEXT + 1];
+    struct route_result *result;
+
+    result = answer_immediately(r, domain, only_server, normalized);
+    if (result) {
+        done(arg, result);
+        return;
+    }
+    queue_route(r, normalized, deadline_ms, only_server, tcp_only, done,
+                arg);
 }
 
 void resolver_route_lookup_async(struct resolver *r, const char *domain,
@@ -773,15 +807,21 @@ static struct route_result *lookup_blocking(struct resolver *r,
                                             unsigned deadline_ms,
                                             int only_server, bool tcp_only)
 {
-    struct sync_wait *s = calloc(1, sizeof(*s));
+    char normalized[NAME_MAX_TEXT + 1];
+    struct sync_wait *s;
     pthread_condattr_t attr;
     struct timespec until;
     struct route_result *result;
-    char normalized[NAME_MAX_TEXT + 1];
-    const char *reason;
+    uint64_t total_ms = (uint64_t)deadline_ms + SYNC_GRACE_MS;
 
+    /* Cache hits never touch the event thread or allocate a rendezvous. */
+    result = answer_immediately(r, domain, only_server, normalized);
+    if (result)
+        return result;
+
+    s = calloc(1, sizeof(*s));
     if (!s)
-        return route_result_simple(ROUTE_TEMP_ERROR, "", "nomem");
+        return route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem");
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -789,19 +829,15 @@ static struct route_result *lookup_blocking(struct resolver *r,
     pthread_condattr_destroy(&attr);
     atomic_init(&s->refs, 2);
 
-    submit_route(r, domain, deadline_ms, only_server, tcp_only, sync_done,
-                 s);
+    queue_route(r, normalized, deadline_ms, only_server, tcp_only,
+                sync_done, s);
 
     clock_gettime(CLOCK_MONOTONIC, &until);
-    {
-        uint64_t total_ms = (uint64_t)deadline_ms + SYNC_GRACE_MS;
-
-        until.tv_sec += (time_t)(total_ms / 1000);
-        until.tv_nsec += (long)(total_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+    until.tv_sec += (time_t)(total_ms / 1000);
+    until.tv_nsec += (long)(total_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
 
     pthread_mutex_lock(&s->lock);
@@ -815,15 +851,11 @@ static struct route_result *lookup_blocking(struct resolver *r,
     pthread_mutex_unlock(&s->lock);
     sync_wait_unref(s);
 
-    if (!result) {
-        /* The event thread missed the deadline by the whole grace period
-         * (or memory ran out): answer without it. */
-        if (name_normalize(domain, normalized, sizeof(normalized),
-                           &reason) != NAME_DOMAIN)
-            normalized[0] = '\0';
+    /* The event thread missed the deadline by the whole grace period, or
+     * memory ran out: answer without it. */
+    if (!result)
         result = route_result_simple(ROUTE_TEMP_ERROR, normalized,
                                      "deadline");
-    }
     return result;
 }
 

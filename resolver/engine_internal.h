@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "classify.h"
 #include "dnsmsg.h"
+#include "hostcache.h"
 #include "ladder.h"
 #include "name.h"
 #include "resolver.h"
@@ -71,6 +72,7 @@ typedef void (*question_done_fn)(struct question *question);
 struct question {
     struct resolver *resolver;
     char *name;                  /* current name (a CNAME target later) */
+    char *asked;                 /* the name first asked */
     uint16_t type;
     int only_server;             /* -1: every server in order */
     bool tcp_only;               /* every step over TCP, no EDNS */
@@ -191,6 +193,7 @@ struct resolver {
     atomic_bool stop_seen;       /* read by the event thread unlocked */
 
     struct route_cache *cache;   /* thread-safe itself */
+    struct host_cache *hosts;    /* exchange addresses; event thread */
 
     /* Counters (relaxed atomics). */
     atomic_ullong stat_lookups, stat_hits, stat_stale, stat_merged;

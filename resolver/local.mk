@@ -4,6 +4,7 @@ resolver_libresolver_a_SOURCES = \
 	resolver/resolver.h resolver/route.h \
 	resolver/engine.c resolver/engine_internal.h \
 	resolver/lookup.c \
+	resolver/hostcache.c resolver/hostcache.h \
 	resolver/query.c \
 	resolver/ladder.c resolver/ladder.h \
 	resolver/classify.c resolver/classify.h \
@@ -18,3 +19,4 @@ RESOLVER_LIBS = resolver/libresolver.a $(CARES_LIBS) $(LIBIDN2_LIBS) $(PTHREAD_L
 
 
 include milter/probe.mk
+include tests/bench/resolver.mk

@@ -26,9 +26,22 @@ static void lookup_release(struct lookup *l)
         lookup_advance(l);
 }
 
+static bool is_address_type(uint16_t type)
+{
+    return type == DNS_TYPE_A || type == DNS_TYPE_AAAA;
+}
+
 static void lookup_question_done(struct question *q)
 {
-    lookup_release(q->owner);
+    struct lookup *l = q->owner;
+
+    /* Lookups confined to one server confirm that server's word, so
+     * they neither read nor fill the shared exchange cache. */
+    if (q->outcome.answered && is_address_type(q->type) &&
+        l->only_server < 0)
+        host_cache_put(l->resolver->hosts, q->asked, q->type,
+                       &q->outcome.answer, engine_clock_ms(l->resolver));
+    lookup_release(l);
 }
 
 struct lookup *lookup_new(struct resolver *r, const char *domain)
@@ -70,6 +83,18 @@ static struct question *lookup_ask(struct lookup *l, const char *name,
     struct question *q = question_new(l->resolver, name, type,
                                       l->only_server, &l->log,
                                       lookup_question_done, l);
+    struct answer cached;
+
+    /* An exchange another lookup resolved recently needs no query. */
+    if (q && is_address_type(type) && l->only_server < 0 &&
+        host_cache_get(l->resolver->hosts, name, type,
+                       engine_clock_ms(l->resolver), &cached)) {
+        q->outcome.answered = true;
+        q->outcome.answer = cached;
+        q->outcome.rcode = cached.rcode;
+        q->outcome.from_cache = true;
+        return q;
+    }
 
     l->outstanding++;
     if (!q) {

@@ -32,6 +32,9 @@
 
 #include "engine_internal.h"
 
+/* Receive buffer asked for each UDP socket. */
+#define UDP_RCVBUF_BYTES (4 * 1024 * 1024)
+
 /* ---- servers ---- */
 
 int server_parse(const char *text, struct server *server, char *err,
@@ -117,6 +120,16 @@ static ares_socket_t wrap_socket(int domain, int type, int protocol,
         int one = 1;
 
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (fd >= 0 && type == SOCK_DGRAM) {
+        /* One UDP socket carries every reply for its server.  With the
+         * 208 KiB default a burst of a few hundred small replies overflows
+         * it (seen as RcvbufErrors in the benchmark), and each lost reply
+         * costs a step timeout.  The kernel caps this at
+         * net.core.rmem_max. */
+        int size = UDP_RCVBUF_BYTES;
+
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
     }
     return fd < 0 ? ARES_SOCKET_BAD : fd;
 }
@@ -265,8 +278,12 @@ static int channel_init(struct resolver *r, struct server *server,
     ch->server = server;
     ch->tcp = tcp;
 
+    /* STAYOPEN: c-ares 1.18.1 closes a channel's sockets whenever its
+     * last query ends; replies to queries sent on the old UDP socket
+     * around that moment were lost in the benchmark (new source port). */
     opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH |
-                 ARES_FLAG_NOALIASES | (tcp ? ARES_FLAG_USEVC : 0);
+                 ARES_FLAG_NOALIASES | ARES_FLAG_STAYOPEN |
+                 (tcp ? ARES_FLAG_USEVC : 0);
     opts.timeout = (int)r->options.step_timeout_ms;
     opts.tries = 1;
     opts.ndots = 1;
@@ -376,7 +393,10 @@ struct question *question_new(struct resolver *r, const char *name,
     if (!q)
         return NULL;
     q->name = strdup(name);
-    if (!q->name) {
+    q->asked = strdup(name);
+    if (!q->name || !q->asked) {
+        free(q->name);
+        free(q->asked);
         free(q);
         return NULL;
     }
@@ -404,6 +424,7 @@ void question_free(struct question *q)
         free(q->answers[i]);
     free(q->answers);
     free(q->name);
+    free(q->asked);
     free(q);
 }
 
@@ -422,9 +443,19 @@ static void question_fail(struct question *q, const char *error)
     q->done(q);
 }
 
+/* Query ids come from arc4random (getrandom-backed in glibc 2.36), drawn
+ * in batches so that a busy event thread does not make one system call
+ * per query.  Event thread only. */
 static uint16_t random_id(void)
 {
-    return (uint16_t)(arc4random() & 0xffff);
+    static uint16_t pool[256];
+    static size_t left;
+
+    if (left == 0) {
+        arc4random_buf(pool, sizeof(pool));
+        left = sizeof(pool) / sizeof(pool[0]);
+    }
+    return pool[--left];
 }
 
 static void question_send(struct question *q);

@@ -60,6 +60,9 @@ struct resolver_options {
     unsigned temp_error_ttl_s;    /* default 5; 0 = do not cache */
     unsigned stale_window_s;      /* serve expired positives; default 3600 */
 
+    unsigned host_cache_slots;    /* cached exchange address answers
+                                     (A/AAAA), shared by route lookups;
+                                     default 4096; 0 disables */
     unsigned max_inflight;        /* route lookups in flight; default 1000 */
     unsigned max_exchanges;       /* exchanges resolved per domain; 10 */
     unsigned cname_max;           /* CNAME links followed; default 8 */

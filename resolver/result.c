@@ -204,16 +204,29 @@ struct route_result *route_result_pack(const struct route_result *src,
     return out;
 }
 
+/* Returned when even a simple result cannot be allocated, so callers that
+ * promise a non-NULL result keep the promise.  Its reference count starts
+ * far from zero so that no sequence of unrefs frees it. */
+static struct route_result out_of_memory = {
+    .refs = 1u << 30,
+    .verdict = ROUTE_TEMP_ERROR,
+    .domain = "",
+    .reason = "nomem",
+    .rcode = ROUTE_RCODE_NONE,
+};
+
 struct route_result *route_result_simple(enum route_verdict verdict,
                                          const char *domain,
                                          const char *reason)
 {
     struct route_result src;
+    struct route_result *out;
 
     memset(&src, 0, sizeof(src));
     src.verdict = verdict;
     src.domain = domain;
     src.reason = reason;
     src.rcode = ROUTE_RCODE_NONE;
-    return route_result_pack(&src, ROUTE_CACHE_MISS, false);
+    out = route_result_pack(&src, ROUTE_CACHE_MISS, false);
+    return out ? out : route_result_ref(&out_of_memory);
 }

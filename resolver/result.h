@@ -18,7 +18,8 @@ struct route_result *route_result_pack(const struct route_result *src,
                                        enum route_cache_state cache,
                                        bool with_steps);
 
-/* Make a result with no exchanges and no steps. */
+/* Make a result with no exchanges and no steps.  Never returns NULL: when
+ * memory runs out it returns a shared temp_error "nomem" result. */
 struct route_result *route_result_simple(enum route_verdict verdict,
                                          const char *domain,
                                          const char *reason);

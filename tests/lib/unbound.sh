@@ -11,7 +11,8 @@
 #                                         does not answer it itself
 #   unbound_stop                          stop it and remove its files
 #
-# unbound_start sets UNBOUND_PORT, UNBOUND_PID and UNBOUND_DIR.  Nothing
+# unbound_start sets UNBOUND_PORT, UNBOUND_PID and UNBOUND_DIR; lines in
+# UNBOUND_SERVER_EXTRA are added to the server: clause.  Nothing
 # is sent anywhere but the upstream port: no root hints are used, no
 # trust anchor is fetched and remote control is off.
 
@@ -51,6 +52,8 @@ CONF
         for zone in "$@"; do
             echo "    local-zone: \"${zone%.}.\" nodefault"
         done
+        [ -z "${UNBOUND_SERVER_EXTRA:-}" ] ||
+            sed 's/^/    /' <<<"$UNBOUND_SERVER_EXTRA"
         cat <<CONF
 remote-control:
     control-enable: no

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "cache.h"
+#include "hostcache.h"
 #include "result.h"
 #include "route.h"
 
@@ -223,6 +224,51 @@ static void large_cache_stays_bounded(void **state)
     route_cache_free(c);
 }
 
+static void host_cache_keeps_addresses(void **state)
+{
+    struct host_cache *hc = host_cache_new(16, 3600);
+    struct answer an, out;
+    struct answer_item item;
+
+    (void)state;
+    memset(&an, 0, sizeof(an));
+    memset(&item, 0, sizeof(item));
+    item.family = 2; /* AF_INET */
+    memcpy(item.addr, "\xc0\x00\x02\x01", 4);
+    item.ttl = 300;
+    an.kind = ANSWER_DATA;
+    an.ttl_s = 300;
+    an.count = 1;
+    an.items = &item;
+    an.final_name = (char *)"mx.test";
+
+    host_cache_put(hc, "mx.test", 1, &an, 0);
+    assert_true(host_cache_get(hc, "mx.test", 1, 100000, &out));
+    assert_int_equal(out.kind, ANSWER_DATA);
+    assert_int_equal(out.count, 1);
+    assert_memory_equal(out.items[0].addr, item.addr, 4);
+    assert_int_equal(out.ttl_s, 200); /* the TTL left */
+    answer_clear(&out);
+
+    assert_false(host_cache_get(hc, "mx.test", 28, 100000, &out));
+    assert_false(host_cache_get(hc, "other.test", 1, 100000, &out));
+    assert_false(host_cache_get(hc, "mx.test", 1, 300000, &out));
+
+    /* Failures and answers without a TTL are not kept. */
+    an.kind = ANSWER_CNAME_LOOP;
+    host_cache_put(hc, "loop.test", 1, &an, 0);
+    assert_false(host_cache_get(hc, "loop.test", 1, 1, &out));
+    an.kind = ANSWER_NODATA;
+    an.count = 0;
+    an.neg_ttl_known = false;
+    host_cache_put(hc, "nosoa.test", 1, &an, 0);
+    assert_false(host_cache_get(hc, "nosoa.test", 1, 1, &out));
+    host_cache_free(hc);
+
+    assert_null(host_cache_new(0, 3600));
+    assert_false(host_cache_get(NULL, "mx.test", 1, 0, &out));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +281,7 @@ int main(void)
         cmocka_unit_test(literals_never_cached),
         cmocka_unit_test(zero_capacity_stores_nothing),
         cmocka_unit_test(large_cache_stays_bounded),
+        cmocka_unit_test(host_cache_keeps_addresses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
