@@ -45,14 +45,13 @@ usage(FILE *out)
     fprintf(out,
             "usage: mxwarden [-fnpDVh] [-c FILE]\n"
             "\n"
-            "  -c FILE  read the configuration from FILE (default "
-            "%s;\n"
-            "           when that default file is missing, the built-in "
-            "defaults apply)\n"
-            "  -n       check the configuration, print any error and exit "
+            "  -c FILE  read the configuration from FILE (default:\n"
+            "           %s, or the built-in\n"
+            "           defaults when that file does not exist)\n"
+            "  -n       check the configuration, print any error, and exit "
             "0 (valid) or 1\n"
-            "  -p       print the effective configuration after the check "
-            "(with -n)\n"
+            "  -p       check the configuration like -n and print every key "
+            "with its value\n"
             "  -D       print the built-in defaults as a commented "
             "configuration file\n"
             "  -f       stay in the foreground and log to stderr (default: "
@@ -62,9 +61,9 @@ usage(FILE *out)
             "  -V       print the version and exit\n"
             "  -h       print this help and exit\n"
             "\n"
-            "Each configuration key, its unit and its default are listed "
-            "by mxwarden -D\n"
-            "and in mxwarden.conf(5).\n",
+            "mxwarden -D and mxwarden.conf(5) list each configuration key "
+            "with its unit\n"
+            "and default.\n",
             MXW_DEFAULT_CONFIG_FILE);
 }
 
@@ -84,6 +83,7 @@ parse_options(int argc, char **argv, struct options *opts)
             break;
         case 'p':
             opts->print_config = true;
+            opts->check_only = true;
             break;
         case 'D':
             opts->print_defaults = true;
