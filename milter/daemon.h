@@ -49,7 +49,8 @@ int daemon_socket_check_free(const char *conn, char *err, size_t errlen);
  * Finish a socket that smfi_opensocket() has opened: a unix socket gets
  * mode and, when change_owner is set, owner uid and group gid; an inet
  * listening socket gets TCP_NODELAY, so that accepted connections
- * inherit it (Linux copies the option from the listening socket).
+ * inherit it (Linux copies the option from the listening socket, checked
+ * with a loopback listener on Debian 12).
  * libmilter has no API for socket options, so the listening descriptor
  * is found by scanning open descriptors for a listening TCP socket bound
  * to the configured port. Returns 0 or -1.
