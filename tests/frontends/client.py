@@ -145,7 +145,13 @@ def run_socketmap(args):
 def run_raw(args):
     data = args.data.encode().decode("unicode_escape").encode("latin-1")
     sock = connect(args.addr, args.timeout)
-    sock.sendall(data)
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        # The server closed while the rest of an oversized request was
+        # still being sent.
+        print("closed")
+        return 0
     sock.settimeout(3)
     received = b""
     try:

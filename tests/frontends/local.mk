@@ -4,7 +4,15 @@
 # namespace for the delivery-time guard.  The tests need root and print a
 # TAP skip otherwise.
 FRONTENDS_E2E_TESTS = \
-	tests/frontends/policy_routes.test
+	tests/frontends/policy_routes.test \
+	tests/frontends/policy_transaction.test \
+	tests/frontends/policy_ladder.test \
+	tests/frontends/policy_outage.test \
+	tests/frontends/policy_servfail.test \
+	tests/frontends/policy_protected.test \
+	tests/frontends/policy_monitor.test \
+	tests/frontends/policy_protocol.test \
+	tests/frontends/policy_concurrency.test
 
 EXTRA_DIST += $(FRONTENDS_E2E_TESTS) tests/frontends/common.sh \
 	tests/frontends/client.py
