@@ -2,10 +2,10 @@
  * cache.h - bounded LRU cache of route results keyed by normalized domain.
  *
  * Entries expire at their TTL.  A positive entry (mx, implicit_mx) stays
- * for a stale window past its TTL so that, when a fresh lookup ends in
- * temp_error, the old route is served marked stale (RFC 8767); the failed
- * refresh is then remembered for the temp_error TTL, during which lookups
- * get the stale route without asking DNS again.  Times are milliseconds
+ * for a stale window past its TTL.  When a fresh lookup ends in
+ * temp_error, the old route is served marked stale (RFC 8767).  The
+ * failed refresh is then remembered for the temp_error TTL, and until it
+ * passes lookups get the stale route without querying DNS again.  Times are milliseconds
  * from the caller's clock.  Every function is thread-safe: the cache is
  * split into shards, each guarded by its own mutex.
  */
@@ -43,10 +43,10 @@ enum cache_lookup route_cache_get(struct route_cache *cache,
 
 /*
  * Store the outcome of a lookup that finished at now_ms.  result is the
- * lookup's result (steps are not kept).  For temp_error with a positive
- * entry still inside its stale window, the entry is kept, the failed
+ * lookup's result (steps are not kept).  A temp_error does not replace a
+ * positive entry still inside its stale window.  Instead the failed
  * refresh is remembered, and a stale copy carrying result's steps and
- * reason is returned (the caller owns it); otherwise returns NULL.
+ * reason is returned, owned by the caller.  Otherwise returns NULL.
  * Address literals and invalid names are never stored.  Returns NULL too
  * when memory runs out (nothing is stored then).
  */
@@ -54,8 +54,8 @@ struct route_result *route_cache_put(struct route_cache *cache,
                                      const struct route_result *result,
                                      uint64_t now_ms);
 
-/* A stale copy of domain's positive entry when it is still inside its
- * stale window, with reason set to reason; NULL otherwise. */
+/* Return a stale copy of domain's positive entry, with reason set to
+ * reason, when the entry is inside its stale window; NULL otherwise. */
 struct route_result *route_cache_get_stale(struct route_cache *cache,
                                            const char *domain,
                                            uint64_t now_ms,

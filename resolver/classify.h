@@ -1,11 +1,11 @@
 /*
  * classify.h - the route verdict rules as pure functions.
  *
- * Answers are analyzed one question at a time (CNAME chain, records at
- * the end of the chain, negative TTL from the SOA), exchanges are judged
- * from their A and AAAA outcomes, and the verdict follows the rules of
- * RFC 5321 section 5.1, RFC 7505 (null MX), RFC 8020 (NXDOMAIN means
- * nothing exists below) and RFC 2308 (negative caching).  Nothing here
+ * Answers are analyzed one question at a time: the CNAME chain, the
+ * records at its end, and the negative TTL from the SOA.  Exchanges are
+ * judged from their A and AAAA outcomes.  The verdict follows RFC 5321
+ * section 5.1, RFC 7505 (null MX), RFC 8020 (NXDOMAIN means nothing
+ * exists below) and RFC 2308 (negative caching).  Nothing here
  * touches the network, a clock or a lock.
  */
 #ifndef MXW_CLASSIFY_H
@@ -60,7 +60,7 @@ int answer_analyze(const struct dns_reply *reply, const char *qname,
                    struct answer *out);
 void answer_clear(struct answer *answer);
 
-/* What a question (name, type) ended with after the whole ladder. */
+/* Outcome of a question (name, type) after the whole ladder. */
 struct question_outcome {
     bool answered;        /* a definitive reply was accepted */
     const char *error;    /* static word when not answered */
@@ -71,7 +71,7 @@ struct question_outcome {
     int rcode;            /* rcode of the last reply, ROUTE_RCODE_NONE */
 };
 
-/* How a single address is judged for mail delivery. */
+/* Class of a single address for mail delivery. */
 enum address_class {
     ADDRESS_USABLE = 0,
     ADDRESS_LOOPBACK,       /* 127.0.0.0/8 (except below) and ::1 */
@@ -102,7 +102,7 @@ void classify_exchange(const struct question_outcome *a,
                        const struct question_outcome *aaaa,
                        struct exchange_eval *out);
 
-/* What the MX answer means for the next step of a route lookup. */
+/* Next step of a route lookup after the MX answer. */
 enum mx_plan {
     MX_PLAN_EXCHANGES = 0, /* resolve the exchanges in the answer */
     MX_PLAN_NULL_MX,       /* verdict null_mx */
@@ -134,10 +134,11 @@ uint32_t classify_clamp_ttl(const struct ttl_limits *limits,
                             bool ttl_known);
 
 /*
- * Decide the verdict of an NXDOMAIN for MX given the A question asked for
- * the same name: another NXDOMAIN confirms no_domain; any NOERROR
- * contradicts it (RFC 8020), which is a resolver fault and temp_error;
- * a failure leaves it unconfirmed, temp_error with the failure word.
+ * Decide the verdict of an NXDOMAIN for MX from the A question for the
+ * same name.  Another NXDOMAIN confirms no_domain.  Any NOERROR
+ * contradicts it (RFC 8020), a resolver fault, so the verdict is
+ * temp_error.  A failure leaves it unconfirmed: temp_error with the
+ * failure word.
  */
 enum route_verdict classify_nxdomain_check(const struct question_outcome *a,
                                            const char **reason);

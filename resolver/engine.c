@@ -6,8 +6,9 @@
  * only misses are queued for the event thread (a mutex-guarded list plus
  * an eventfd wakeup).  The event thread owns the c-ares channels, the
  * table of lookups in flight (so identical domains merge into one) and a
- * min-heap of waiter deadlines.  c-ares tells it which sockets to watch
- * through ARES_OPT_SOCK_STATE_CB, registered with epoll.
+ * min-heap of waiter deadlines.  c-ares reports the sockets to watch
+ * through ARES_OPT_SOCK_STATE_CB, and the event thread registers them
+ * with epoll.
  */
 #include "config.h"
 
@@ -676,10 +677,10 @@ static int enqueue(struct resolver *r, struct request *req)
 }
 
 /*
- * Answer a route lookup without the event thread when possible: address
+ * Return the result of a route lookup that needs no event thread: address
  * literals, invalid names and cache hits (also stale routes during a
- * failed refresh).  Returns the result, or NULL with the normalized domain
- * in normalized when a lookup must run.
+ * failed refresh).  Returns NULL, with the normalized domain in
+ * normalized, when a lookup must run.
  */
 static struct route_result *answer_immediately(struct resolver *r,
                                                const char *domain,
@@ -852,7 +853,7 @@ static struct route_result *lookup_blocking(struct resolver *r,
     sync_wait_unref(s);
 
     /* The event thread missed the deadline by the whole grace period, or
-     * memory ran out: answer without it. */
+     * memory ran out, so the deadline result is made here. */
     if (!result)
         result = route_result_simple(ROUTE_TEMP_ERROR, normalized,
                                      "deadline");

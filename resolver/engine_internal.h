@@ -236,9 +236,9 @@ void engine_lookup_finished(struct lookup *lookup,
                             struct route_result *result);
 uint32_t engine_hash(const char *text);
 
-/* lookup.c: allocate a route lookup (NULL when memory ran out), then run
- * it once the engine has registered it and its first waiter; it may
- * finish inside lookup_run.  Event thread only. */
+/* lookup.c: allocate a route lookup (NULL when memory ran out).  The
+ * engine registers it and its first waiter, then runs it.  It may finish
+ * inside lookup_run.  Event thread only. */
 struct lookup *lookup_new(struct resolver *resolver, const char *domain);
 void lookup_run(struct lookup *lookup);
 void lookup_free(struct lookup *lookup);

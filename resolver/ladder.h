@@ -32,7 +32,7 @@ struct ladder_memory {
     uint64_t expires_ms;
 };
 
-/* How one step (a query on one rung) ended. */
+/* Outcome of one step (a query on one rung). */
 enum ladder_outcome {
     LADDER_ANSWER = 0,     /* NOERROR or NXDOMAIN, well formed, TC clear */
     LADDER_TRUNCATED,      /* TC=1 over UDP */

@@ -2,10 +2,10 @@
  * lookup.c - the phases of a route lookup and the raw queries, run on
  * the event thread.
  *
- * A route lookup asks MX for the domain, then, depending on the answer,
- * A and AAAA of every exchange in parallel (MX), A and AAAA of the domain
- * (NODATA: implicit MX), or A of the domain (NXDOMAIN: a NOERROR there
- * contradicts the NXDOMAIN).  Each phase counts its questions and moves
+ * A route lookup sends an MX query for the domain.  Depending on the
+ * answer it then queries A and AAAA of every exchange in parallel (MX),
+ * A and AAAA of the domain (NODATA: implicit MX), or A of the domain
+ * (NXDOMAIN: a NOERROR there contradicts the NXDOMAIN).  Each phase counts its questions and moves
  * on when the last one is done.
  */
 #include "config.h"
@@ -237,7 +237,8 @@ static void lookup_finish(struct lookup *l, enum route_verdict verdict,
     if (!result)
         goto nomem;
 
-    /* A shutdown says nothing about the domain: keep it out of the cache. */
+    /* A shutdown is no fact about the domain, so it stays out of the
+     * cache. */
     if (r->cache && l->shared && !(verdict == ROUTE_TEMP_ERROR && reason &&
                       strcmp(reason, "shutdown") == 0)) {
         struct route_result *stale =

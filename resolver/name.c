@@ -146,7 +146,7 @@ enum name_kind name_normalize(const char *input, char *out, size_t outlen,
     char buf[NAME_MAX_TEXT + 2];
     size_t n;
     bool ascii = true;
-    const char *why;
+    const char *problem;
 
     *reason = NULL;
     if (!input || outlen < NAME_MAX_TEXT + 1) {
@@ -219,9 +219,9 @@ enum name_kind name_normalize(const char *input, char *out, size_t outlen,
     }
 
     name_lowercase(buf);
-    why = check_ldh(buf);
-    if (why) {
-        *reason = why;
+    problem = check_ldh(buf);
+    if (problem) {
+        *reason = problem;
         return NAME_INVALID;
     }
     memcpy(out, buf, strlen(buf) + 1);

@@ -11,10 +11,10 @@
  * the server whose id and question match a step in flight (or an error
  * rcode without a question) is kept as that step's reply, and c-ares is
  * handed a minimal NOERROR copy of the query instead.  c-ares 1.18.1 then
- * completes the query without acting on the reply: it never switches to
- * TCP on its own, never applies its channel-wide EDNS downgrade on
- * FORMERR, never cuts a reply over 512 bytes, and never drops a FORMERR
- * without a question as mismatched.  Every other datagram goes to c-ares
+ * completes the query without acting on the reply.  So it never switches
+ * to TCP on its own and never applies its channel-wide EDNS downgrade on
+ * FORMERR.  It never cuts a reply over 512 bytes, and never drops a
+ * FORMERR without a question as mismatched.  Every other datagram goes to c-ares
  * unchanged, which drops it.  TCP replies come back through c-ares.
  */
 #include "config.h"
@@ -278,9 +278,9 @@ static int channel_init(struct resolver *r, struct server *server,
     ch->server = server;
     ch->tcp = tcp;
 
-    /* STAYOPEN: c-ares 1.18.1 closes a channel's sockets whenever its
-     * last query ends; replies to queries sent on the old UDP socket
-     * around that moment were lost in the benchmark (new source port). */
+    /* STAYOPEN keeps c-ares from closing a channel's sockets whenever its
+     * last query ends, so the UDP source port stays the same and no
+     * socket is opened and registered again for each burst. */
     opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH |
                  ARES_FLAG_NOALIASES | ARES_FLAG_STAYOPEN |
                  (tcp ? ARES_FLAG_USEVC : 0);
@@ -589,8 +589,8 @@ static void question_answered(struct question *q, struct step *step,
                           : 0;
     struct answer an;
 
-    /* Remember the UDP rung that produced a reply; a TCP answer after
-     * TC=1 says nothing against that rung. */
+    /* Remember the UDP rung that produced a reply: a TCP answer after
+     * TC=1 does not count against that rung. */
     if (!q->tcp_only)
         ladder_remember(&r->ladder, &server->memory,
                         q->truncated_rung >= 0 ? (unsigned)q->truncated_rung

@@ -2,8 +2,8 @@
  * resolver.h - the DNS engine: asynchronous route lookups over c-ares.
  *
  * One event thread owns every c-ares channel.  Any thread may submit a
- * route lookup and wait on its own deadline; identical domains in flight
- * are merged into one lookup, and a lookup whose waiters gave up still
+ * route lookup and wait on its own deadline.  Identical domains in flight
+ * are merged into one lookup.  A lookup whose waiters gave up still
  * finishes and fills the cache.  Each configured server gets its own EDNS
  * ladder (payloads, then no EDNS, then TCP) with the working rung
  * remembered for a configured time.  The engine never logs: results carry

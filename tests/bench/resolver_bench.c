@@ -105,7 +105,8 @@ static double raw_run(const char *server, double seconds)
                               ARES_OPT_TIMEOUTMS | ARES_OPT_EDNSPSZ |
                               ARES_OPT_RESOLVCONF) != ARES_SUCCESS ||
         ares_set_servers_ports_csv(raw.channel, server) != ARES_SUCCESS) {
-        fprintf(stderr, "resolver_bench: c-ares setup failed\n");
+        fprintf(stderr, "resolver_bench: c-ares setup failed for server "
+                        "%s\n", server);
         exit(1);
     }
     start = now_s();

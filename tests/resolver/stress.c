@@ -5,10 +5,11 @@
  *
  * usage: stress SERVER THREADS LOOKUPS_PER_THREAD
  *
- * Each thread mixes blocking lookups of a few shared domains (merged in
- * flight, then cache hits), of distinct names under the wildcard zone
- * (*.wild.test: an implicit MX each), lookups with a 1 ms deadline that
- * give up while the lookup goes on, and asynchronous lookups.  The
+ * Each thread mixes four kinds of lookup.  Blocking lookups of a few
+ * shared domains are merged in flight, then hit the cache.  Blocking
+ * lookups of distinct names under *.wild.test are an implicit MX each.
+ * Lookups with a 1 ms deadline give up while the lookup goes on.  The
+ * rest are asynchronous.  The
  * resolver is freed while asynchronous lookups may still be in flight.
  */
 #include "config.h"
@@ -132,8 +133,8 @@ int main(int argc, char **argv)
     threads = atoi(argv[2]);
     lookups_per_thread = atoi(argv[3]);
     if (threads <= 0 || lookups_per_thread <= 0) {
-        fprintf(stderr, "stress: THREADS and LOOKUPS_PER_THREAD must be "
-                        "positive\n");
+        fprintf(stderr, "stress: invalid THREADS or LOOKUPS_PER_THREAD: "
+                        "both must be positive integers\n");
         return 64;
     }
 

@@ -1,8 +1,8 @@
 /*
  * Unit tests of the engine (resolver/engine.c, lookup.c, query.c) with a
  * simulated clock, against a small DNS responder thread on a random
- * loopback UDP port: caching and TTL expiry, rung memory, the stale
- * window, deadlines, merging, limits, raw queries and the observer.
+ * loopback UDP port.  They cover caching and TTL expiry, rung memory, the
+ * stale window, deadlines, merging, limits, raw queries and the observer.
  *
  * The responder serves every name X.test: MX 10 mx.X.test, A 192.0.2.1
  * for mx.X.test, and NODATA with an SOA otherwise.

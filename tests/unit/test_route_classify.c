@@ -194,7 +194,7 @@ static void nxdomain_checked_against_a(void **state)
     assert_string_equal(reason, "nxdomain_contradicted");
     answer_clear(&a.answer);
 
-    /* Even NODATA for A says the name exists (RFC 8020). */
+    /* Even NODATA for A shows that the name exists (RFC 8020). */
     address_reply(&a, "d.test", DNS_TYPE_A, NULL, 60);
     assert_int_equal(classify_nxdomain_check(&a, &reason),
                      ROUTE_TEMP_ERROR);
