@@ -2,7 +2,8 @@
 # DNS server (and unbound in front of it) on loopback.
 RESOLVER_SHELL_TESTS = \
 	tests/resolver/faults.test \
-	tests/resolver/unbound.test
+	tests/resolver/unbound.test \
+	tests/resolver/valgrind.test
 
 EXTRA_DIST += $(RESOLVER_SHELL_TESTS) tests/resolver/common.sh \
 	tests/resolver/zones/rt.test.zone tests/lib/unbound.sh
