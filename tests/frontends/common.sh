@@ -105,7 +105,8 @@ fe_stop_daemon() {
 }
 
 # Start everything.  MXW_USE_UNBOUND=1 puts unbound between mxwarden and
-# faultdns.  FE_POSTFIX_SETTINGS (an array) adds main.cf settings.
+# faultdns, FE_WITHOUT_POSTFIX=1 leaves out smtp-sink and Postfix, and
+# FE_POSTFIX_SETTINGS (an array) adds main.cf settings.
 fe_setup() {
     tap_make_tmpdir || return 1
     MXW_DIR=$TAP_TMPDIR
@@ -118,6 +119,7 @@ fe_setup() {
         MXW_DNS_SERVERS="\"127.0.0.1:$FAULTDNS_PORT\""
     fi
     fe_start_daemon "$@" || return 1
+    [ "${FE_WITHOUT_POSTFIX:-0}" = 1 ] && return 0
     sink_start "$MXW_DIR/sink" || return 1
     pf_start "$MXW_DIR/postfix" "$SINK_PORT" \
         "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:$POLICY_PORT" \
