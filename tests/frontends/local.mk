@@ -13,7 +13,8 @@ FRONTENDS_E2E_TESTS = \
 	tests/frontends/policy_monitor.test \
 	tests/frontends/policy_protocol.test \
 	tests/frontends/policy_concurrency.test \
-	tests/frontends/socketmap_protocol.test
+	tests/frontends/socketmap_protocol.test \
+	tests/frontends/guard_netns.test
 
 EXTRA_DIST += $(FRONTENDS_E2E_TESTS) tests/frontends/common.sh \
 	tests/frontends/client.py
