@@ -649,6 +649,9 @@ void resolver_free(struct resolver *r)
 
 /* ---- submission ---- */
 
+/* NOTE: the queue itself has no bound.  Each request is small and the
+ * event thread rejects lookups past max_inflight as soon as it reads
+ * them, but a flood of asynchronous submissions grows it meanwhile. */
 static int enqueue(struct resolver *r, struct request *req)
 {
     bool stopping;

@@ -425,6 +425,12 @@ static void after_exchanges(struct lookup *l)
 
         if (x->static_why) {
             x->eval.why_unusable = x->static_why;
+            /* An exchange past the limit was never asked about, so it
+             * cannot make "no usable host" definitive. */
+            if (strcmp(x->static_why, "not_checked") == 0) {
+                x->eval.temporary = true;
+                x->eval.lookup_error = "not_checked";
+            }
         } else {
             classify_exchange(outcome_of(x->questions[0]),
                               outcome_of(x->questions[1]), &x->eval);

@@ -63,7 +63,13 @@ struct resolver_options {
     unsigned host_cache_slots;    /* cached exchange address answers
                                      (A/AAAA), shared by route lookups;
                                      default 4096; 0 disables */
-    unsigned max_inflight;        /* route lookups in flight; default 1000 */
+    unsigned max_inflight;        /* route lookups in flight; default 1000.
+                                     NOTE: DNS queries are bounded through
+                                     it, at most 1 + 2 * max_exchanges per
+                                     lookup, not by a cap of their own;
+                                     lookups on one server
+                                     (resolver_route_lookup_on) are not
+                                     counted */
     unsigned max_exchanges;       /* exchanges resolved per domain; 10 */
     unsigned cname_max;           /* CNAME links followed; default 8 */
 
