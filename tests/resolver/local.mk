@@ -3,7 +3,8 @@
 RESOLVER_SHELL_TESTS = \
 	tests/resolver/faults.test \
 	tests/resolver/unbound.test \
-	tests/resolver/valgrind.test
+	tests/resolver/valgrind.test \
+	tests/resolver/deadline.test
 
 EXTRA_DIST += $(RESOLVER_SHELL_TESTS) tests/resolver/common.sh \
 	tests/resolver/zones/rt.test.zone tests/lib/unbound.sh

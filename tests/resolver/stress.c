@@ -4,6 +4,7 @@
  * ThreadSanitizer.  Prints TAP.
  *
  * usage: stress SERVER THREADS LOOKUPS_PER_THREAD
+ *        stress SERVER deadline DOMAIN DEADLINE_MS WAIT_MS
  *
  * Each thread mixes four kinds of lookup.  Blocking lookups of a few
  * shared domains are merged in flight, then hit the cache.  Blocking
@@ -116,6 +117,69 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static double elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static int deadline_main(const char *server, const char *domain,
+                         unsigned deadline_ms, unsigned wait_ms)
+{
+    struct resolver_options options;
+    struct resolver *r;
+    struct route_result *result;
+    struct timespec t0;
+    char err[256];
+    double ms;
+    int n = 0;
+
+    resolver_options_init(&options);
+    options.servers[0] = server;
+    options.server_count = 1;
+    options.step_timeout_ms = 2000;
+    r = resolver_new(&options, err, sizeof(err));
+    if (!r) {
+        printf("1..0 # SKIP resolver_new failed: %s\n", err);
+        return 0;
+    }
+    printf("1..%d\n", wait_ms > 0 ? 3 : 2);
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    result = resolver_route_lookup(r, domain, deadline_ms);
+    ms = elapsed_ms(&t0);
+    printf("%s %d - %s ends in temp_error deadline (%s %s)\n",
+           result->verdict == ROUTE_TEMP_ERROR && result->reason &&
+                   strcmp(result->reason, "deadline") == 0
+               ? "ok" : "not ok",
+           ++n, domain, route_verdict_name(result->verdict),
+           result->reason ? result->reason : "-");
+    printf("%s %d - returned after %.0f ms for a %u ms deadline\n",
+           ms >= deadline_ms - 5 && ms < deadline_ms + 300 ? "ok" : "not ok",
+           ++n, ms, deadline_ms);
+    route_result_unref(result);
+
+    if (wait_ms > 0) {
+        struct timespec pause = {wait_ms / 1000,
+                                 (long)(wait_ms % 1000) * 1000000L};
+
+        nanosleep(&pause, NULL);
+        result = resolver_route_lookup(r, domain, deadline_ms);
+        printf("%s %d - the abandoned lookup filled the cache (%s, %s)\n",
+               result->verdict == ROUTE_MX &&
+                       result->cache == ROUTE_CACHE_HIT
+                   ? "ok" : "not ok",
+               ++n, route_verdict_name(result->verdict),
+               route_cache_state_name(result->cache));
+        route_result_unref(result);
+    }
+    resolver_free(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct resolver_options options;
@@ -126,8 +190,13 @@ int main(int argc, char **argv)
     int n = 0;
     struct route_result *r;
 
+    if (argc == 6 && strcmp(argv[2], "deadline") == 0)
+        return deadline_main(argv[1], argv[3], (unsigned)atoi(argv[4]),
+                             (unsigned)atoi(argv[5]));
     if (argc != 4) {
-        fprintf(stderr, "usage: stress SERVER THREADS LOOKUPS_PER_THREAD\n");
+        fprintf(stderr, "usage: stress SERVER THREADS LOOKUPS_PER_THREAD\n"
+                        "       stress SERVER deadline DOMAIN DEADLINE_MS "
+                        "WAIT_MS\n");
         return 64;
     }
     threads = atoi(argv[2]);
