@@ -12,7 +12,7 @@ Subcommands (ADDR is PORT for 127.0.0.1, or unix:PATH):
   raw ADDR DATA
       Send DATA (Python escapes such as \\n and \\x00 are decoded), then
       print the reply bytes the server sent before it closed, or
-      "closed" when it closed without replying, or "open" when it said
+      "closed" when it closed without replying, or "open" when it sent
       nothing and kept the connection open for 3 s.
   policy-load ADDR CONNECTIONS REQUESTS DOMAIN=EXPECTED...
   socketmap-load ADDR CONNECTIONS REQUESTS MAP KEY=>EXPECTED...

@@ -1,7 +1,7 @@
 # Shared set-up of the policy-service and socketmap tests: the
 # fault-injecting DNS server, optionally unbound in front of it, the
 # front ends on loopback ports, smtp-sink and a private Postfix whose
-# smtpd asks the policy service at RCPT TO (mxwarden's milter is not in
+# smtpd queries the policy service at RCPT TO (mxwarden's milter is not in
 # smtpd_milters).  It sources tests/e2e/milter_common.sh for the DNS,
 # unbound, SMTP and log helpers.
 #

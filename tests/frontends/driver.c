@@ -39,9 +39,8 @@ driver_wait_for_stop(const sigset_t *set)
 int
 main(int argc, char **argv)
 {
-    struct log_options lopts = {.ident = "frontends-driver",
-                                .level = MXW_LOG_INFO,
-                                .to_stderr = true};
+    struct log_options lopts = {
+        .ident = "frontends-driver", .level = MXW_LOG_INFO, .to_stderr = true};
     struct mxw_config cfg;
     struct decider *decider;
     struct decider_slot *slot;
@@ -60,7 +59,8 @@ main(int argc, char **argv)
     lopts.level = cfg.log_level;
     log_open(&lopts);
 
-    /* Every thread inherits this mask; only the main thread waits. */
+    /* Every thread inherits this mask, so only the main thread receives
+     * the signals. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
@@ -96,8 +96,7 @@ main(int argc, char **argv)
     }
     log_notice("frontends-driver: started: policy %s, socketmap %s",
                cfg.policy_socket[0] != '\0' ? cfg.policy_socket : "off",
-               cfg.socketmap_socket[0] != '\0' ? cfg.socketmap_socket
-                                               : "off");
+               cfg.socketmap_socket[0] != '\0' ? cfg.socketmap_socket : "off");
 
     driver_wait_for_stop(&set);
     log_notice("frontends-driver: stopping");
