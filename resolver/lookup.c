@@ -85,8 +85,10 @@ static struct question *lookup_ask(struct lookup *l, const char *name,
                                       lookup_question_done, l);
     struct answer cached;
 
-    /* An exchange another lookup resolved recently needs no query. */
+    /* An exchange another lookup resolved recently needs no query.  The
+     * NXDOMAIN check asks afresh: it tests the resolver's answer now. */
     if (q && is_address_type(type) && l->only_server < 0 &&
+        l->phase != PHASE_NXDOMAIN_CHECK &&
         host_cache_get(l->resolver->hosts, name, type,
                        engine_clock_ms(l->resolver), &cached)) {
         q->outcome.answered = true;

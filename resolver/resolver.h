@@ -28,8 +28,9 @@ typedef uint64_t (*resolver_clock_fn)(void *arg);
 
 /*
  * Observer of every step outcome (one per DNS query sent), for health
- * tracking.  Called on the event thread, never concurrently with itself,
- * before the lookup that owns the step completes.  The step and its
+ * tracking.  Called on the event thread (during resolver_free, on its
+ * caller's thread), never concurrently with itself, before the lookup
+ * that owns the step completes.  The step and its
  * strings are valid only during the call.  server_index is the position
  * of the server in resolver_options.servers.  Must not block and must not
  * call back into the resolver except through the submission functions.
@@ -168,7 +169,8 @@ void resolver_raw_result_free(struct resolver_raw_result *raw);
 /*
  * Completion of a raw query: called exactly once on the event thread (or on
  * the submitting thread for invalid input or during resolver_free) with a
- * result the callback owns (resolver_raw_result_free).
+ * result the callback owns (resolver_raw_result_free).  The result is NULL
+ * only when memory ran out or the resolver was stopping.
  */
 typedef void (*resolver_raw_done_fn)(void *arg,
                                      struct resolver_raw_result *raw);
@@ -178,7 +180,8 @@ typedef void (*resolver_raw_done_fn)(void *arg,
  * running that server's EDNS ladder (TCP on TC=1), and bypassing the
  * cache.  Any thread may call.  Step outcomes also reach the observer.
  * Returns 0 when submitted, -1 for an invalid name or server_index (the
- * callback then ran already with status -1).
+ * callback then ran already with status -1) or when memory ran out or the
+ * resolver is stopping (the callback then ran already with NULL).
  */
 int resolver_raw_query_async(struct resolver *resolver, unsigned server_index,
                              const char *name, uint16_t type,
