@@ -119,7 +119,7 @@ median() {
     tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
-echo "Machine: $(nproc) CPUs, $(uname -r), $(/usr/sbin/postconf -h mail_version 2>/dev/null | sed 's/^/Postfix /')"
+echo "Machine: $(nproc) CPUs, $(uname -r), Postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null)"
 echo "Run: MESSAGES=$MESSAGES SESSIONS=$SESSIONS ROUNDS=$ROUNDS RCPTS=$RCPTS"
 echo
 
@@ -158,6 +158,13 @@ for type in $SOCKET_TYPES; do
         "smtpd_milters = $mxw_pf" "milter_default_action = tempfail" ||
         die "Postfix with mxwarden did not start"
     mxw_port=$PF_PORT
+
+    # One uncounted round each: the first messages through a fresh
+    # Postfix pay for process start-up.
+    MESSAGES=200 postfix_rate "$null_port" >/dev/null ||
+        die "smtp-source failed (nullmilter warm-up)"
+    MESSAGES=200 postfix_rate "$mxw_port" >/dev/null ||
+        die "smtp-source failed (mxwarden warm-up)"
 
     null_rates=
     mxw_rates=
