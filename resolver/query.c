@@ -294,9 +294,11 @@ static int channel_init(struct resolver *r, struct server *server,
     /* /dev/null reads as an empty resolv.conf: servers come only from
      * the configuration. */
     opts.resolvconf_path = (char *)"/dev/null";
+    /* DNS only: c-ares then has no reason to read /etc/nsswitch.conf. */
+    opts.lookups = (char *)"b";
     mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
            ARES_OPT_NDOTS | ARES_OPT_DOMAINS | ARES_OPT_SOCK_STATE_CB |
-           ARES_OPT_RESOLVCONF | ARES_OPT_NOROTATE;
+           ARES_OPT_RESOLVCONF | ARES_OPT_NOROTATE | ARES_OPT_LOOKUPS;
 
     rc = ares_init_options(&ch->ares, &opts, mask);
     if (rc != ARES_SUCCESS) {
