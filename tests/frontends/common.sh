@@ -18,9 +18,11 @@
 #                                replies
 #   fe_alive                     the process still runs
 #
-# The front ends run in mxwarden itself when FE_USE_DAEMON=1, otherwise
-# in tests/frontends/frontends-driver, which loads the same configuration
-# and creates the decision service and the front ends as the daemon does.
+# The front ends run in mxwarden itself when FE_USE_DAEMON=1, and in
+# tests/frontends/frontends-driver when it is 0.  The driver loads the same
+# configuration and creates the decision service and the front ends as
+# the daemon does.  The default picks mxwarden once its main.c starts the
+# front ends (frontends_start), and the driver before that.
 #
 # Sets MXW_DIR, MXW_PID, MXW_LOG, MXW_CONF, POLICY_PORT, SOCKETMAP_PORT,
 # and PF_PORT, SINK_DIR from the libraries.
@@ -29,7 +31,11 @@
 
 FE_CLIENT=${top_srcdir:-.}/tests/frontends/client.py
 FE_DRIVER=${FE_DRIVER:-${top_builddir:-.}/tests/frontends/frontends-driver}
-FE_USE_DAEMON=${FE_USE_DAEMON:-0}
+if [ -z "${FE_USE_DAEMON:-}" ]; then
+    FE_USE_DAEMON=0
+    grep -q 'frontends_start' "${top_srcdir:-.}/milter/main.c" 2>/dev/null &&
+        FE_USE_DAEMON=1
+fi
 FE_MAP_NAME=deliverystatus
 
 fe_require() {
