@@ -1,5 +1,5 @@
 /*
- * rcpt.h - the rules that say whether and how a recipient is decided:
+ * rcpt.h - the rules that decide whether and how a recipient is checked:
  * the domain of an envelope recipient, the skip rules for recipients
  * that DNS does not route, and the detection of non-SMTP mail.
  *
@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* How non-SMTP mail (Postfix non_smtpd_milters: the sendmail command
- * and pickup) is recognized. */
+/* Ways to recognize non-SMTP mail (Postfix non_smtpd_milters: the
+ * sendmail command and pickup). */
 enum rcpt_non_smtpd_mode {
     /* A recipient without the {rcpt_mailer} macro and without angle
      * brackets: Postfix's cleanup server sends non-SMTP recipients that
@@ -34,8 +34,9 @@ struct rcpt_rules {
     enum rcpt_non_smtpd_mode non_smtpd;
 };
 
-/* Longest domain rcpt_domain_from_arg returns, with its NUL. Longer
- * domains are cut, which the resolver then finds invalid. */
+/* Maximum length of the domain rcpt_domain_from_arg returns, with its
+ * NUL. Longer domains are cut, and the resolver then finds them
+ * invalid. */
 #define RCPT_DOMAIN_MAX 512
 
 /*
