@@ -60,9 +60,14 @@ struct route_step {
                                    for the same name and type (1 = first) */
     uint16_t answer_count;      /* ANCOUNT of an accepted reply */
     const char *error;          /* NULL for an accepted reply, otherwise a
-                                   static word: "timeout", "truncated",
-                                   "malformed", "mismatch", "refused_conn",
-                                   "network", "formerr", "servfail", ... */
+                                   static word: "timeout", "mismatch" (a
+                                   reply with our id but another question
+                                   was dropped, then the step timed out),
+                                   "truncated", "malformed",
+                                   "connection_refused", "network",
+                                   "formerr", "servfail", "notimp",
+                                   "refused", "badvers", "rcode" (another
+                                   error rcode), "nomem", "shutdown" */
 };
 
 /* One MX exchange and what its address lookups found. */
@@ -89,20 +94,31 @@ struct route_result {
     uint32_t ttl_s;                 /* TTL bounding the verdict, clamped;
                                        0 for results that are not cached */
     const char *domain;             /* normalized: lowercase A-label, no
-                                       trailing dot; the input text for
-                                       address literals; "" when invalid */
-    const char *reason;             /* static word for temp_error, invalid,
-                                       no_domain and no_mail_hosts
-                                       ("timeout", "servfail", "refused",
-                                       "formerr", "notimp", "malformed",
-                                       "truncated", "network", "deadline",
-                                       "inflight_limit", "nomem",
+                                       trailing dot; canonical text for
+                                       address literals ("[192.0.2.1]",
+                                       "[IPv6:2001:db8::1]"); "" when
+                                       invalid */
+    const char *reason;             /* static word for non-positive
+                                       verdicts: temp_error ("timeout",
+                                       "servfail", "refused", "formerr",
+                                       "notimp", "badvers", "malformed",
+                                       "truncated", "mismatch",
+                                       "connection_refused", "network",
+                                       "deadline", "inflight_limit",
+                                       "nomem", "shutdown", "no_server",
                                        "nxdomain_contradicted",
                                        "cname_loop", "cname_chain",
-                                       "exchange_lookup_failed", "nxdomain",
-                                       "nodata", "no_usable_exchange",
-                                       "empty", "syntax", "idna", "too_long",
-                                       "shutdown"); NULL for positive verdicts */
+                                       "exchange_lookup_failed"),
+                                       invalid ("empty", "syntax", "idna",
+                                       "too_long", "literal"), no_domain
+                                       ("nxdomain"), no_mail_hosts
+                                       ("no_usable_exchange", "nodata",
+                                       "nxdomain", "loopback_only",
+                                       "unspecified_only",
+                                       "name_collision").  For a stale
+                                       result, why the fresh lookup failed
+                                       ("refresh_failed" when it was not
+                                       retried).  NULL otherwise. */
     const char *server;             /* server whose reply decided the
                                        verdict, NULL when none did */
     int rcode;                      /* that reply's rcode, or RCODE_NONE */
@@ -110,7 +126,7 @@ struct route_result {
     const struct route_exchange *exchanges; /* sorted by preference */
     size_t step_count;
     const struct route_step *steps; /* in the order they ended */
-    void *priv_;                    /* private: storage owner */
+    void *priv_;                    /* reserved, NULL */
 };
 
 /* Return the verdict's name as used in logs and JSON ("mx", "implicit_mx",
