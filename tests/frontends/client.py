@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A small client for mxwarden's policy service and socketmap in tests.
 
-Subcommands (ADDR is PORT for 127.0.0.1, or unix:PATH):
+Subcommands (ADDR is PORT for 127.0.0.1, inet6:PORT for ::1, or
+unix:PATH):
 
   policy ADDR [--state STATE] RCPT...
       Send one policy request per recipient on one connection and print
@@ -37,6 +38,8 @@ def connect(addr, timeout):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         sock.connect(addr[5:])
+    elif addr.startswith("inet6:"):
+        sock = socket.create_connection(("::1", int(addr[6:])), timeout)
     else:
         sock = socket.create_connection(("127.0.0.1", int(addr)), timeout)
     return sock

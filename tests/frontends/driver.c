@@ -43,7 +43,7 @@ main(int argc, char **argv)
         .ident = "frontends-driver", .level = MXW_LOG_INFO, .to_stderr = true};
     struct mxw_config cfg;
     struct decider *decider;
-    struct decider_slot *slot;
+    struct decider_source source;
     struct frontends *fe;
     char err[MXW_CONFIG_ERR_MAX];
     sigset_t set;
@@ -79,18 +79,11 @@ main(int argc, char **argv)
         config_free(&cfg);
         return 1;
     }
-    slot = decider_slot_new(decider);
-    if (slot == NULL) {
-        fprintf(stderr, "frontends-driver: out of memory\n");
-        decider_free(decider);
-        frontends_stop(fe);
-        config_free(&cfg);
-        return 1;
-    }
-    if (frontends_start(fe, slot, err, sizeof(err)) != 0) {
+    decider_source_fixed(&source, decider);
+    if (frontends_start(fe, &source, err, sizeof(err)) != 0) {
         fprintf(stderr, "frontends-driver: %s\n", err);
         frontends_stop(fe);
-        decider_slot_free(slot);
+        decider_free(decider);
         config_free(&cfg);
         return 1;
     }
@@ -101,7 +94,7 @@ main(int argc, char **argv)
     driver_wait_for_stop(&set);
     log_notice("frontends-driver: stopping");
     frontends_stop(fe);
-    decider_slot_free(slot);
+    decider_free(decider);
     config_free(&cfg);
     log_notice("frontends-driver: stopped");
     log_close();
