@@ -11,10 +11,10 @@ unix:PATH):
       Send one "MAP KEY" netstring per key on one connection and print
       each reply payload ("NOTFOUND ", "OK 4.4.3 ..."), one a line.
   raw ADDR DATA
-      Send DATA (Python escapes such as \\n and \\x00 are decoded), then
-      print the reply bytes the server sent before it closed, or
-      "closed" when it closed without replying, or "open" when it sent
-      nothing and kept the connection open for 3 s.
+      Send DATA, after decoding Python escapes such as \\n and \\x00.
+      Then print the reply bytes the server sent before it closed.
+      Print "closed" when it closed without replying, and "open" when
+      it sent nothing and kept the connection open for 3 s.
   policy-load ADDR CONNECTIONS REQUESTS DOMAIN=EXPECTED...
   socketmap-load ADDR CONNECTIONS REQUESTS MAP KEY=>EXPECTED...
       Open CONNECTIONS connections at once, send REQUESTS requests on

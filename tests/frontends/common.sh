@@ -1,8 +1,8 @@
-# Shared set-up of the policy-service and socketmap tests: the
-# fault-injecting DNS server, optionally unbound in front of it, the
-# front ends on loopback ports, smtp-sink and a private Postfix whose
-# smtpd queries the policy service at RCPT TO (mxwarden's milter is not in
-# smtpd_milters).  It sources tests/e2e/milter_common.sh for the DNS,
+# Shared set-up of the policy-service and socketmap tests.  It starts
+# the fault-injecting DNS server, optionally unbound in front of it, the
+# front ends on loopback ports, smtp-sink and a private Postfix.  That
+# Postfix's smtpd queries the policy service at RCPT TO, and mxwarden's
+# milter is not in smtpd_milters.  It sources tests/e2e/milter_common.sh for the DNS,
 # unbound, SMTP and log helpers.
 #
 #   fe_require                   skip unless root and every program exists
