@@ -5,7 +5,6 @@
 
 #include "decide.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,12 +24,6 @@ struct decider {
     struct canary_options canary_options;
     struct policy policy;
     unsigned rcpt_deadline_ms;
-    unsigned refs; /* guarded by the slot's lock; 1 for the slot itself */
-};
-
-struct decider_slot {
-    pthread_mutex_t lock; /* guards current and every decider's refs */
-    struct decider *current;
 };
 
 static uint64_t
@@ -264,64 +257,26 @@ decider_free(struct decider *decider)
     free(decider);
 }
 
-struct decider_slot *
-decider_slot_new(struct decider *decider)
+static struct decider *
+decider_fixed_acquire(void *arg, void **token)
 {
-    struct decider_slot *slot = calloc(1, sizeof(*slot));
-
-    if (slot == NULL)
-        return NULL;
-    pthread_mutex_init(&slot->lock, NULL);
-    decider->refs = 1;
-    slot->current = decider;
-    return slot;
+    *token = NULL;
+    return arg;
 }
 
-struct decider *
-decider_slot_acquire(struct decider_slot *slot)
+static void
+decider_fixed_release(void *arg, void *token)
 {
-    struct decider *decider;
-
-    pthread_mutex_lock(&slot->lock);
-    decider = slot->current;
-    decider->refs++;
-    pthread_mutex_unlock(&slot->lock);
-    return decider;
+    (void)arg;
+    (void)token;
 }
 
 void
-decider_slot_release(struct decider_slot *slot, struct decider *decider)
+decider_source_fixed(struct decider_source *source, struct decider *decider)
 {
-    bool last;
-
-    pthread_mutex_lock(&slot->lock);
-    last = --decider->refs == 0;
-    pthread_mutex_unlock(&slot->lock);
-    if (last)
-        decider_free(decider);
-}
-
-void
-decider_slot_swap(struct decider_slot *slot, struct decider *decider)
-{
-    struct decider *old;
-
-    pthread_mutex_lock(&slot->lock);
-    old = slot->current;
-    decider->refs = 1;
-    slot->current = decider;
-    pthread_mutex_unlock(&slot->lock);
-    decider_slot_release(slot, old);
-}
-
-void
-decider_slot_free(struct decider_slot *slot)
-{
-    if (slot == NULL)
-        return;
-    decider_slot_release(slot, slot->current);
-    pthread_mutex_destroy(&slot->lock);
-    free(slot);
+    source->acquire = decider_fixed_acquire;
+    source->release = decider_fixed_release;
+    source->arg = decider;
 }
 
 static int

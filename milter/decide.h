@@ -73,29 +73,21 @@ void decider_run_canaries(struct decider *decider, unsigned max_rounds,
 void decider_free(struct decider *decider);
 
 /*
- * The current decider of a running daemon. A reload builds a new decider
- * and swaps it in; sessions in flight keep the reference they took and
- * finish on the old one, which is freed when its last reference goes.
+ * How a front end gets the decider for one request. The daemon's source
+ * hands out the decider of the current configuration and keeps it alive
+ * until release, so a reload never frees a decider a request still uses.
+ * acquire never returns NULL; token is passed back to release.
  */
-struct decider_slot;
+struct decider_source {
+    struct decider *(*acquire)(void *arg, void **token);
+    void (*release)(void *arg, void *token);
+    void *arg;
+};
 
-/* Create a slot holding decider (the slot takes over the reference that
- * decider_new returned). Returns NULL when out of memory. */
-struct decider_slot *decider_slot_new(struct decider *decider);
-
-/* Take a reference to the current decider; any thread. Never NULL. */
-struct decider *decider_slot_acquire(struct decider_slot *slot);
-
-/* Drop a reference taken by decider_slot_acquire; any thread. */
-void decider_slot_release(struct decider_slot *slot, struct decider *decider);
-
-/* Install decider as the current one; the old one is freed when its last
- * reference is released. Any thread. */
-void decider_slot_swap(struct decider_slot *slot, struct decider *decider);
-
-/* Free the slot and its current decider; all references must have been
- * released. NULL is a no-op. */
-void decider_slot_free(struct decider_slot *slot);
+/* Fill source with one that always hands out decider, which must outlive
+ * every request (tools and tests without reloads). */
+void decider_source_fixed(struct decider_source *source,
+                          struct decider *decider);
 
 /*
  * Decide the recipient domain domain (envelope text: any case, UTF-8 or

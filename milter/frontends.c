@@ -87,11 +87,11 @@ frontends_chown(struct frontends *fe, uid_t uid, gid_t gid, char *err,
 }
 
 int
-frontends_start(struct frontends *fe, struct decider_slot *slot, char *err,
-                size_t errlen)
+frontends_start(struct frontends *fe, const struct decider_source *source,
+                char *err, size_t errlen)
 {
-    fe->policy_ctx.slot = slot;
-    fe->socketmap_ctx.slot = slot;
+    fe->policy_ctx.source = *source;
+    fe->socketmap_ctx.source = *source;
     if (fe->policy != NULL && listener_start(fe->policy, err, errlen) != 0)
         return -1;
     if (fe->socketmap != NULL &&

@@ -31,9 +31,10 @@ struct frontends *frontends_open(const struct mxw_config *cfg, char *err,
 int frontends_chown(struct frontends *fe, uid_t uid, gid_t gid, char *err,
                     size_t errlen);
 
-/* Start accepting; requests decide through slot, which must outlive the
- * front ends. Returns 0 or -1 with a message in err. */
-int frontends_start(struct frontends *fe, struct decider_slot *slot,
+/* Start accepting; requests decide through the decider source (copied),
+ * whose deciders must outlive the front ends. Returns 0 or -1 with a
+ * message in err. */
+int frontends_start(struct frontends *fe, const struct decider_source *source,
                     char *err, size_t errlen);
 
 /* Stop accepting, end every connection and free; NULL is a no-op. */

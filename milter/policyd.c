@@ -145,14 +145,15 @@ static void
 policyd_decide(struct policyd_context *ctx, const struct policyd_request *req,
                char *reply, size_t replylen)
 {
-    struct decider *decider = decider_slot_acquire(ctx->slot);
+    void *token;
+    struct decider *decider = ctx->source.acquire(ctx->source.arg, &token);
     struct decision d;
     char domain[300];
     struct log_line line;
 
     if (!policyd_recipient_domain(req->recipient, domain, sizeof(domain))) {
         snprintf(reply, replylen, "action=DUNNO\n\n");
-        decider_slot_release(ctx->slot, decider);
+        ctx->source.release(ctx->source.arg, token);
         return;
     }
     decider_decide(decider, domain, decider_rcpt_deadline_ms(decider), &d);
@@ -166,7 +167,7 @@ policyd_decide(struct policyd_context *ctx, const struct policyd_request *req,
     log_info("%s", log_line_text(&line));
 
     decision_release(&d);
-    decider_slot_release(ctx->slot, decider);
+    ctx->source.release(ctx->source.arg, token);
 }
 
 void

@@ -39,7 +39,7 @@ enum policyd_read {
 
 /* Shared by every connection of the policy listener. */
 struct policyd_context {
-    struct decider_slot *slot;
+    struct decider_source source;
     const char *header_name; /* NULL: answer DUNNO instead of PREPEND */
 };
 

@@ -156,6 +156,7 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     const char *space = strchr(request, ' ');
     struct socketmap_status st;
     struct decider *decider;
+    void *token;
     struct decision d;
     struct log_line line;
 
@@ -171,7 +172,7 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
         return;
     }
 
-    decider = decider_slot_acquire(ctx->slot);
+    decider = ctx->source.acquire(ctx->source.arg, &token);
     decider_decide(decider, st.name, decider_rcpt_deadline_ms(decider), &d);
     socketmap_format_reply(&st, &d, decider_policy(decider)->monitor, reply,
                            replylen);
@@ -187,7 +188,7 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     log_info("%s", log_line_text(&line));
 
     decision_release(&d);
-    decider_slot_release(ctx->slot, decider);
+    ctx->source.release(ctx->source.arg, token);
 }
 
 void

@@ -62,7 +62,7 @@ enum socketmap_read {
 
 /* Shared by every connection of the socketmap listener. */
 struct socketmap_context {
-    struct decider_slot *slot;
+    struct decider_source source;
     const char *map_name; /* the NAME in socketmap:...:NAME */
 };
 
