@@ -56,8 +56,9 @@ struct route_step {
     int rcode;                  /* extended rcode, or ROUTE_RCODE_NONE */
     uint32_t size_bytes;        /* reply size, 0 without a reply */
     uint32_t rtt_ms;            /* send to reply, or to the error */
-    uint16_t attempts;          /* ordinal of this step among the steps
-                                   for the same name and type (1 = first) */
+    uint16_t attempts;          /* ordinal of this step within its
+                                   question (1 = first), counting the
+                                   steps of a re-ask after a CNAME too */
     uint16_t answer_count;      /* ANCOUNT of an accepted reply */
     const char *error;          /* NULL for an accepted reply, otherwise a
                                    static word: "timeout", "mismatch" (a
