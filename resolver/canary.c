@@ -313,11 +313,13 @@ canary_step_outcome(const struct route_step *step)
         return HEALTH_OUTCOME_TIMEOUT;
     if (strcmp(step->error, "truncated") == 0)
         return HEALTH_OUTCOME_EDNS_FALLBACK;
-    if (strcmp(step->error, "refused_conn") == 0 ||
+    if (strcmp(step->error, "connection_refused") == 0 ||
         strcmp(step->error, "network") == 0)
         return HEALTH_OUTCOME_NETWORK;
     if (strcmp(step->error, "servfail") == 0)
         return HEALTH_OUTCOME_SERVFAIL;
+    if (strcmp(step->error, "refused") == 0)
+        return HEALTH_OUTCOME_REFUSED;
     return HEALTH_OUTCOME_MALFORMED;
 }
 
@@ -326,6 +328,11 @@ canary_observe_step(void *health, unsigned server_index,
                     const struct route_step *step)
 {
     (void)server_index;
+    /* Running out of memory or shutting down says nothing about the
+     * server. */
+    if (step->error != NULL && (strcmp(step->error, "nomem") == 0 ||
+                                strcmp(step->error, "shutdown") == 0))
+        return;
     if (step->server != NULL)
         health_record_outcome(health, step->server,
                               canary_step_outcome(step), step->rtt_ms);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "canary.h"
 #include "health.h"
 
 #define SERVER_A "127.0.0.1:53"
@@ -407,6 +408,47 @@ health_rejects_invalid_options(void **state)
     assert_non_null(strstr(err, "suspect_pct"));
 }
 
+/* How each step outcome the engine reports counts for health. */
+static void
+health_step_outcome_mapping(void **state)
+{
+    static const struct {
+        int rcode;
+        uint16_t edns;
+        const char *error;
+        enum health_outcome expected;
+    } cases[] = {
+        {0, 1232, NULL, HEALTH_OUTCOME_OK},
+        {3, 1232, NULL, HEALTH_OUTCOME_OK},
+        {2, 1232, "servfail", HEALTH_OUTCOME_SERVFAIL},
+        {5, 0, "refused", HEALTH_OUTCOME_REFUSED},
+        {1, 1232, "formerr", HEALTH_OUTCOME_EDNS_FALLBACK},
+        {16, 1232, "badvers", HEALTH_OUTCOME_EDNS_FALLBACK},
+        {4, 1232, "notimp", HEALTH_OUTCOME_EDNS_FALLBACK},
+        {1, ROUTE_EDNS_NONE, "formerr", HEALTH_OUTCOME_MALFORMED},
+        {ROUTE_RCODE_NONE, 1232, "timeout", HEALTH_OUTCOME_TIMEOUT},
+        {0, 1232, "truncated", HEALTH_OUTCOME_EDNS_FALLBACK},
+        {ROUTE_RCODE_NONE, 0, "connection_refused", HEALTH_OUTCOME_NETWORK},
+        {ROUTE_RCODE_NONE, 1232, "network", HEALTH_OUTCOME_NETWORK},
+        {ROUTE_RCODE_NONE, 1232, "malformed", HEALTH_OUTCOME_MALFORMED},
+        {ROUTE_RCODE_NONE, 1232, "mismatch", HEALTH_OUTCOME_MALFORMED},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct route_step step = {.rcode = cases[i].rcode,
+                                  .edns_payload = cases[i].edns,
+                                  .error = cases[i].error};
+
+        if (canary_step_outcome(&step) != cases[i].expected)
+            fail_msg("case %zu (rcode %d, error %s): got %s, expected %s", i,
+                     cases[i].rcode,
+                     cases[i].error ? cases[i].error : "none",
+                     health_outcome_name(canary_step_outcome(&step)),
+                     health_outcome_name(cases[i].expected));
+    }
+}
+
 int
 main(void)
 {
@@ -432,6 +474,7 @@ main(void)
         T(health_unknown_server_ignored),
         T(health_report_counts_window),
         cmocka_unit_test(health_rejects_invalid_options),
+        cmocka_unit_test(health_step_outcome_mapping),
 #undef T
     };
 
