@@ -180,6 +180,7 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     log_line_init(&line, NULL);
     log_line_add(&line, "front", "status_filter");
     log_line_add(&line, "lookup", st.type);
+    log_line_add(&line, "error", st.nodata ? "nodata" : "nxdomain");
     decision_log_fields(&d, &line);
     log_line_add(&line, "status",
                  strncmp(reply, "OK ", 3) == 0 ? "deferred" : "unchanged");
