@@ -131,7 +131,7 @@ for type in $SOCKET_TYPES; do
 
     echo "### RCPT decision latency, $type socket"
     echo
-    echo "| filter | connections | RCPTs | p50 µs | p90 µs | p99 µs | RCPT/s |"
+    echo "| filter | connections | RCPTs | p50 µs | p90 µs | p99 µs | messages/s |"
     echo "|---|---|---|---|---|---|---|"
     for connections in 1 10; do
         for filter in nullmilter mxwarden; do

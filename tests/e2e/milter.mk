@@ -9,6 +9,7 @@ MILTER_E2E_TESTS = \
 	tests/e2e/milter_servfail.test \
 	tests/e2e/milter_protected.test \
 	tests/e2e/milter_deadline.test \
+	tests/e2e/milter_many.test \
 	tests/e2e/milter_concurrency.test \
 	tests/e2e/milter_sendmail.test \
 	tests/e2e/milter_monitor.test
