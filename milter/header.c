@@ -29,8 +29,7 @@ static bool
 header_set_has_domain(const struct header_set *set, const char *domain)
 {
     for (size_t i = 0; i < set->count; i++) {
-        if (strncmp(set->entries[i].domain, domain, HEADER_DOMAIN_MAX - 1) ==
-            0)
+        if (strncmp(set->entries[i].domain, domain, HEADER_DOMAIN_MAX - 1) == 0)
             return true;
     }
     return false;
@@ -84,8 +83,7 @@ header_set_add(struct header_set *set, const char *domain,
 }
 
 size_t
-header_set_emit(const struct header_set *set, header_emit_fn *emit,
-                void *arg)
+header_set_emit(const struct header_set *set, header_emit_fn *emit, void *arg)
 {
     char summary[HEADER_VALUE_MAX];
     size_t emitted = 0;
@@ -106,8 +104,7 @@ header_set_emit(const struct header_set *set, header_emit_fn *emit,
     for (int v = 0; v < ROUTE_VERDICT_COUNT && len < sizeof(summary); v++) {
         if (set->omitted_by_verdict[v] == 0)
             continue;
-        len += (size_t)snprintf(summary + len, sizeof(summary) - len,
-                                " %s=%lu",
+        len += (size_t)snprintf(summary + len, sizeof(summary) - len, " %s=%lu",
                                 route_verdict_name((enum route_verdict)v),
                                 set->omitted_by_verdict[v]);
     }

@@ -60,8 +60,8 @@ bool rcpt_domain_from_arg(const char *arg, char *domain, size_t domainlen,
  * both host parts, without brackets and port, are equal: "10.0.0.1",
  * "[10.0.0.1]" and "[10.0.0.1]:25" all match "[10.0.0.1]:25".
  */
-const char *rcpt_skip_reason(const struct rcpt_rules *rules,
-                             const char *mailer, const char *host);
+const char *rcpt_skip_reason(const struct rcpt_rules *rules, const char *mailer,
+                             const char *host);
 
 /*
  * True when the recipient belongs to non-SMTP mail: per rules->non_smtpd,

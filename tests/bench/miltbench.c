@@ -217,8 +217,7 @@ connect_socket(const char *spec, char *err, size_t errlen)
          * TCP_NODELAY the second waits for a delayed ACK, so the figures
          * would measure Nagle's algorithm instead of the filter. */
         if (fd >= 0)
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enable,
-                       sizeof(enable));
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enable, sizeof(enable));
         if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
             return fd;
     } else {
@@ -244,8 +243,7 @@ negotiate(int fd, uint32_t *protocol)
 
     if (!send_packet(fd, SMFIC_OPTNEG, offer, sizeof(offer)))
         return false;
-    if (read_packet(fd, data, sizeof(data), &len) != SMFIC_OPTNEG ||
-        len < 12)
+    if (read_packet(fd, data, sizeof(data), &len) != SMFIC_OPTNEG || len < 12)
         return false;
     memcpy(&value, data + 8, 4);
     *protocol = ntohl(value);
@@ -399,8 +397,7 @@ parse_long(const char *text, long min, long max, long *out)
 
     errno = 0;
     value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < min ||
-        value > max)
+    if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
         return false;
     *out = value;
     return true;
@@ -498,8 +495,7 @@ main(int argc, char **argv)
             fprintf(stderr, "miltbench: connection %ld: %s\n", i, bt->error);
             rc = 1;
         }
-        memmove(all + total, bt->samples_us,
-                (size_t)bt->count * sizeof(*all));
+        memmove(all + total, bt->samples_us, (size_t)bt->count * sizeof(*all));
         total += bt->count;
         sums[0] += bt->continued;
         sums[1] += bt->tempfailed;
@@ -518,8 +514,8 @@ main(int argc, char **argv)
            "seconds=%.2f rcpt_per_s=%.0f\n",
            total, sums[0], sums[1], sums[2], sums[3],
            percentile(all, total, 50), percentile(all, total, 90),
-           percentile(all, total, 99), all[total - 1], sum_us / total,
-           seconds, (double)total / seconds);
+           percentile(all, total, 99), all[total - 1], sum_us / total, seconds,
+           (double)total / seconds);
     free(all);
     free(threads);
     return rc;
