@@ -10,6 +10,7 @@
 #                                Postfix; each argument is one extra line
 #                                of mxwarden.conf
 #   fe_start_daemon [LINES...]   (re)start only the front ends
+#   fe_launch                    start them on MXW_CONF as it is
 #   fe_stop_daemon               stop them and wait
 #   fe_client ARGS...            run tests/frontends/client.py
 #   fe_policy RCPT...            one policy request per recipient, straight
@@ -88,13 +89,7 @@ fe_start_daemon() {
         return 1
     fi
     MXW_LOG=$MXW_DIR/mxwarden.log
-    : >"$MXW_LOG"
-    if [ "$FE_USE_DAEMON" = 1 ]; then
-        $MXW_WRAPPER "$MXW_BIN" -f -c "$MXW_CONF" 2>>"$MXW_LOG" &
-    else
-        $MXW_WRAPPER "$FE_DRIVER" "$MXW_CONF" 2>>"$MXW_LOG" &
-    fi
-    MXW_PID=$!
+    fe_launch
     tap_at_exit "fe_stop_daemon"
     if ! tap_wait_until 20 fe_ready; then
         echo "fe_start_daemon: the front ends did not listen on ports" \
@@ -102,6 +97,18 @@ fe_start_daemon() {
         cat "$MXW_LOG" >&2
         return 1
     fi
+}
+
+# Start mxwarden or the driver on MXW_CONF, under MXW_WRAPPER when set,
+# with an emptied MXW_LOG; set MXW_PID.  The caller waits until it serves.
+fe_launch() {
+    : >"$MXW_LOG"
+    if [ "$FE_USE_DAEMON" = 1 ]; then
+        $MXW_WRAPPER "$MXW_BIN" -f -c "$MXW_CONF" 2>>"$MXW_LOG" &
+    else
+        $MXW_WRAPPER "$FE_DRIVER" "$MXW_CONF" 2>>"$MXW_LOG" &
+    fi
+    MXW_PID=$!
 }
 
 fe_stop_daemon() {
