@@ -38,8 +38,7 @@ decider_now_ms(void)
 static int decider_server_index(struct decider *decider, const char *server);
 
 static void
-decider_observe(void *arg, unsigned server_index,
-                const struct route_step *step)
+decider_observe(void *arg, unsigned server_index, const struct route_step *step)
 {
     struct decider *decider = arg;
     struct health *health = atomic_load(&decider->health);
@@ -51,15 +50,13 @@ decider_observe(void *arg, unsigned server_index,
 /* Log each health transition once, with its reason. */
 static void
 decider_log_transition(void *arg, const char *server, enum health_state from,
-                       enum health_state to, bool trusted,
-                       const char *reason)
+                       enum health_state to, bool trusted, const char *reason)
 {
     enum mxw_log_level level =
         to == HEALTH_HEALTHY && trusted ? MXW_LOG_NOTICE : MXW_LOG_WARNING;
 
     (void)arg;
-    log_write(level,
-              "resolver %s: health %s -> %s, negative answers %s: %s",
+    log_write(level, "resolver %s: health %s -> %s, negative answers %s: %s",
               server, health_state_name(from), health_state_name(to),
               trusted ? "trusted" : "not trusted", reason);
 }
@@ -70,13 +67,12 @@ decider_resolver_options(const struct mxw_config *cfg,
 {
     resolver_options_init(ro);
     ro->server_count = 0;
-    for (size_t i = 0;
-         i < cfg->servers.count && i < RESOLVER_MAX_SERVERS; i++)
+    for (size_t i = 0; i < cfg->servers.count && i < RESOLVER_MAX_SERVERS; i++)
         ro->servers[ro->server_count++] = cfg->servers.items[i];
     ro->step_timeout_ms = (unsigned)cfg->step_timeout_ms;
     ro->edns_ladder_count = 0;
-    for (size_t i = 0;
-         i < cfg->edns_ladder.count && i < RESOLVER_MAX_LADDER; i++)
+    for (size_t i = 0; i < cfg->edns_ladder.count && i < RESOLVER_MAX_LADDER;
+         i++)
         ro->edns_ladder[ro->edns_ladder_count++] =
             (uint16_t)cfg->edns_ladder.items[i];
     ro->tcp_fallback = cfg->tcp_fallback;
@@ -115,10 +111,10 @@ decider_policy_options(const struct mxw_config *cfg, struct policy *policy,
         const struct mxw_strlist *row = rows[v];
 
         if (row->count != 2 ||
-            !policy_reply_parse(row->items[0], &policy->rows[v].trusted,
-                                err, errlen) ||
-            !policy_reply_parse(row->items[1], &policy->rows[v].untrusted,
-                                err, errlen))
+            !policy_reply_parse(row->items[0], &policy->rows[v].trusted, err,
+                                errlen) ||
+            !policy_reply_parse(row->items[1], &policy->rows[v].untrusted, err,
+                                errlen))
             return -1;
     }
     if (!policy_set_protected(policy,
@@ -180,15 +176,15 @@ decider_create(const struct mxw_config *cfg, bool with_runner, char *err,
      * one-shot decider keeps them only while cfg lives. */
     canary_options_init(&decider->canary_options);
     co = &decider->canary_options;
-    for (size_t i = 0;
-         i < cfg->canary_domains.count && i < CANARY_MAX_DOMAINS; i++)
+    for (size_t i = 0; i < cfg->canary_domains.count && i < CANARY_MAX_DOMAINS;
+         i++)
         co->domains[co->domain_count++] = cfg->canary_domains.items[i];
     co->nxdomain_zone = cfg->canary_nxdomain_zone;
     co->timeout_ms = (unsigned)cfg->canary_timeout_ms;
     if (!with_runner)
         return decider;
-    decider->canary = canary_runner_start(decider->resolver, health, co,
-                                          err, errlen);
+    decider->canary =
+        canary_runner_start(decider->resolver, health, co, err, errlen);
     if (decider->canary == NULL)
         goto fail;
     return decider;
@@ -211,8 +207,7 @@ decider_new_oneshot(const struct mxw_config *cfg, char *err, size_t errlen)
 }
 
 void
-decider_run_canaries(struct decider *decider, unsigned max_rounds,
-                     FILE *detail)
+decider_run_canaries(struct decider *decider, unsigned max_rounds, FILE *detail)
 {
     struct health *health = atomic_load(&decider->health);
 
@@ -235,8 +230,8 @@ decider_run_canaries(struct decider *decider, unsigned max_rounds,
                              sizeof(lines));
             health_record_canary(health, name, &result);
             if (detail != NULL)
-                fprintf(detail, "canary round %u on %s:\n%s", round + 1,
-                        name, lines);
+                fprintf(detail, "canary round %u on %s:\n%s", round + 1, name,
+                        lines);
         }
     }
 }
@@ -323,8 +318,7 @@ decider_confirm(struct decider *decider, const struct route_result *first,
     } else if (deciding >= 0) {
         how = DECISION_CONFIRM_TCP;
         again = resolver_route_lookup_on(decider->resolver, first->domain,
-                                         (unsigned)deciding, true,
-                                         budget_ms);
+                                         (unsigned)deciding, true, budget_ms);
     } else {
         return DECISION_CONFIRM_FAILED;
     }
@@ -358,8 +352,7 @@ decider_decide(struct decider *decider, const char *domain,
     /* Step 2: a negative answer for a protected domain is evidence
      * against the resolver; any other negative answer from a trusted
      * resolver is repeated before it can become a 5xx. */
-    if (policy_verdict_is_negative(result->verdict) &&
-        result->server != NULL) {
+    if (policy_verdict_is_negative(result->verdict) && result->server != NULL) {
         uint64_t spent_ms = decider_now_ms() - start_ms;
 
         if (out->protected_domain) {
@@ -463,8 +456,7 @@ decision_route_step(const struct route_result *result)
 
 /* Append formatted text at *used; false when it does not fit. */
 static bool
-decision_appendf(char *buf, size_t buflen, size_t *used, const char *fmt,
-                 ...)
+decision_appendf(char *buf, size_t buflen, size_t *used, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -495,8 +487,7 @@ decision_header_value(const struct decision *d, char *buf, size_t buflen)
             exchange = r->exchanges[i].name;
 
     ok = decision_appendf(buf, buflen, &used, "domain=%s verdict=%s",
-                          decision_name_safe(r->domain) ? r->domain
-                                                        : "invalid",
+                          decision_name_safe(r->domain) ? r->domain : "invalid",
                           route_verdict_name(r->verdict));
     if (ok && decision_name_safe(exchange))
         ok = decision_appendf(buf, buflen, &used, " exchange=%s", exchange);
@@ -509,10 +500,10 @@ decision_header_value(const struct decision *d, char *buf, size_t buflen)
         ok = decision_appendf(buf, buflen, &used, " edns=%u",
                               (unsigned)step->edns_payload);
     if (ok && step != NULL)
-        ok = decision_appendf(
-            buf, buflen, &used, " transport=%s rtt_ms=%u",
-            step->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp",
-            (unsigned)step->rtt_ms);
+        ok = decision_appendf(buf, buflen, &used, " transport=%s rtt_ms=%u",
+                              step->transport == ROUTE_TRANSPORT_TCP ? "tcp"
+                                                                     : "udp",
+                              (unsigned)step->rtt_ms);
     if (ok)
         ok = decision_appendf(buf, buflen, &used, " cache=%s",
                               route_cache_state_name(r->cache));

@@ -26,18 +26,18 @@ struct decider;
 
 /* How a negative verdict was confirmed before it could become a 5xx. */
 enum decision_confirm {
-    DECISION_CONFIRM_NONE = 0,    /* not a negative verdict, or not tried */
+    DECISION_CONFIRM_NONE = 0,     /* not a negative verdict, or not tried */
     DECISION_CONFIRM_OTHER_SERVER, /* a second server gave the same verdict */
-    DECISION_CONFIRM_TCP,         /* the same server, again over TCP */
-    DECISION_CONFIRM_FAILED,      /* the repeat gave another verdict or
-                                     no answer */
+    DECISION_CONFIRM_TCP,          /* the same server, again over TCP */
+    DECISION_CONFIRM_FAILED,       /* the repeat gave another verdict or
+                                      no answer */
 };
 
 /* Everything known about one recipient domain's decision. */
 struct decision {
-    struct route_result *result;  /* owned: released by decision_release */
-    struct health_report health;  /* of result->server; a healthy report
-                                     when no server answered */
+    struct route_result *result; /* owned: released by decision_release */
+    struct health_report health; /* of result->server; a healthy report
+                                    when no server answered */
     bool protected_domain;
     enum decision_confirm confirm;
     struct policy_decision policy;
@@ -118,8 +118,7 @@ const struct policy *decider_policy(const struct decider *decider);
  * digits, '-', '_' and '.', so nothing from the envelope or a reply is
  * copied raw. Returns false when buf was too small.
  */
-bool decision_header_value(const struct decision *d, char *buf,
-                           size_t buflen);
+bool decision_header_value(const struct decision *d, char *buf, size_t buflen);
 
 /*
  * Add the decision fields of a log line, in this fixed order: domain,

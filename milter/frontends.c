@@ -41,11 +41,9 @@ frontends_open(const struct mxw_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory opening the front ends");
         return NULL;
     }
-    snprintf(fe->header_name, sizeof(fe->header_name), "%s",
-             cfg->header_name);
+    snprintf(fe->header_name, sizeof(fe->header_name), "%s", cfg->header_name);
     snprintf(fe->map_name, sizeof(fe->map_name), "%s", cfg->socketmap_name);
-    fe->policy_ctx.header_name =
-        cfg->header_enabled ? fe->header_name : NULL;
+    fe->policy_ctx.header_name = cfg->header_enabled ? fe->header_name : NULL;
     fe->socketmap_ctx.map_name = fe->map_name;
 
     if (cfg->policy_socket[0] != '\0') {

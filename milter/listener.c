@@ -50,8 +50,8 @@ struct listener {
 /* Parse the socket text into addr; false with a message in err. */
 static bool
 listener_parse(const char *spec, struct sockaddr_storage *addr,
-               socklen_t *addrlen, char *unix_path, size_t pathlen,
-               char *err, size_t errlen)
+               socklen_t *addrlen, char *unix_path, size_t pathlen, char *err,
+               size_t errlen)
 {
     const char *rest, *at;
     char host[INET6_ADDRSTRLEN];
@@ -91,8 +91,7 @@ listener_parse(const char *spec, struct sockaddr_storage *addr,
     if (at == NULL || (size_t)(at - rest) > 5)
         goto invalid;
     port = strtol(rest, &end, 10);
-    if (end != at || port < 1 || port > 65535 ||
-        strlen(at + 1) >= sizeof(host))
+    if (end != at || port < 1 || port > 65535 || strlen(at + 1) >= sizeof(host))
         goto invalid;
     strcpy(host, at + 1);
     if (family == AF_INET) {
@@ -206,8 +205,7 @@ listener_open(const struct listener_options *opts, char *err, size_t errlen)
         goto fail;
     }
     if (l->unix_path[0] != '\0' && chmod(l->unix_path, opts->mode) != 0) {
-        snprintf(err, errlen, "chmod %s: %s", l->unix_path,
-                 strerror(errno));
+        snprintf(err, errlen, "chmod %s: %s", l->unix_path, strerror(errno));
         goto fail;
     }
     if (listen(l->fd, 128) != 0 || pipe2(l->wake_pipe, O_CLOEXEC) != 0) {
@@ -343,8 +341,8 @@ listener_accept_main(void *arg)
         if (fd < 0) {
             /* EMFILE and friends pass; the peer retries. */
             if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED)
-                log_repeat(&l->limit_warning, "%s: accept failed: %s",
-                           l->name, strerror(errno));
+                log_repeat(&l->limit_warning, "%s: accept failed: %s", l->name,
+                           strerror(errno));
             if (errno == EMFILE || errno == ENFILE)
                 usleep(100000);
             continue;
@@ -359,8 +357,8 @@ listener_start(struct listener *l, char *err, size_t errlen)
     int rc = pthread_create(&l->accept_thread, NULL, listener_accept_main, l);
 
     if (rc != 0) {
-        snprintf(err, errlen, "cannot start the %s accept thread: %s",
-                 l->name, strerror(rc));
+        snprintf(err, errlen, "cannot start the %s accept thread: %s", l->name,
+                 strerror(rc));
         return -1;
     }
     l->started = true;

@@ -36,13 +36,13 @@ struct listener_options {
  * another process accepts on. Does not accept yet. Returns NULL with a
  * message in err.
  */
-struct listener *listener_open(const struct listener_options *opts,
-                               char *err, size_t errlen);
+struct listener *listener_open(const struct listener_options *opts, char *err,
+                               size_t errlen);
 
 /* Give a unix socket to uid:gid (after listener_open, before dropping
  * privileges). Returns 0 or -1 with a message in err. */
-int listener_chown(struct listener *listener, uid_t uid, gid_t gid,
-                   char *err, size_t errlen);
+int listener_chown(struct listener *listener, uid_t uid, gid_t gid, char *err,
+                   size_t errlen);
 
 /* Start the accept thread. Returns 0 or -1 with a message in err. */
 int listener_start(struct listener *listener, char *err, size_t errlen);

@@ -13,10 +13,9 @@
 /* Large providers whose domains certainly exist: a negative DNS answer for
  * one of them says more about the resolver than about the domain. */
 static const char *const policy_default_protected[] = {
-    "hotmail.com", "outlook.com",    "live.com",  "msn.com",
-    "gmail.com",   "googlemail.com", "yahoo.com", "icloud.com",
-    "aol.com",     "gmx.de",         "web.de",    "yandex.ru",
-    "qq.com",
+    "hotmail.com",    "outlook.com", "live.com",   "msn.com", "gmail.com",
+    "googlemail.com", "yahoo.com",   "icloud.com", "aol.com", "gmx.de",
+    "web.de",         "yandex.ru",   "qq.com",
 };
 
 static struct policy_reply
@@ -101,8 +100,7 @@ policy_reply_parse(const char *text, struct policy_reply *reply, char *err,
         return false;
     }
     if (strlen(code) != 3 || (code[0] != '4' && code[0] != '5') ||
-        !isdigit((unsigned char)code[1]) ||
-        !isdigit((unsigned char)code[2])) {
+        !isdigit((unsigned char)code[1]) || !isdigit((unsigned char)code[2])) {
         snprintf(err, errlen,
                  "invalid reply code \"%s\" in \"%s\": expected 4xx or 5xx",
                  code, text);
@@ -128,8 +126,7 @@ policy_reply_parse(const char *text, struct policy_reply *reply, char *err,
 }
 
 void
-policy_reply_format(const struct policy_reply *reply, char *buf,
-                    size_t buflen)
+policy_reply_format(const struct policy_reply *reply, char *buf, size_t buflen)
 {
     if (reply->accept)
         snprintf(buf, buflen, "accept");
@@ -209,8 +206,8 @@ policy_permanent_allowed(const struct policy *policy,
     if (!policy_verdict_is_negative(result->verdict))
         return false;
     return result->server != NULL && input->health == HEALTH_HEALTHY &&
-           input->trusted_for_negatives && !input->lying &&
-           input->confirmed && !policy_is_protected(policy, result->domain);
+           input->trusted_for_negatives && !input->lying && input->confirmed &&
+           !policy_is_protected(policy, result->domain);
 }
 
 /* The server named in a temporary-failure text: the one that answered,
@@ -249,8 +246,7 @@ policy_cause_words(const char *reason, bool *server_fault)
         {"no_server", "no resolver is configured", false},
         {"deadline", "did not answer in time", true},
         {"nxdomain_contradicted",
-         "contradicted itself (NXDOMAIN for MX, but an address exists)",
-         true},
+         "contradicted itself (NXDOMAIN for MX, but an address exists)", true},
         {"exchange_lookup_failed",
          "could not resolve the domain's mail exchangers", true},
         {"cname_loop", "the domain's CNAME records form a loop", false},
@@ -285,8 +281,7 @@ policy_negative_words(enum route_verdict verdict)
 }
 
 static void
-policy_write_text(const struct policy *policy,
-                  const struct policy_input *input,
+policy_write_text(const struct policy *policy, const struct policy_input *input,
                   struct policy_decision *d)
 {
     const struct route_result *result = input->result;
@@ -301,8 +296,9 @@ policy_write_text(const struct policy *policy,
         return;
     }
     if (strcmp(d->rule, "invalid") == 0) {
-        snprintf(text, len, "Recipient domain is not a valid domain name "
-                            "(%s)",
+        snprintf(text, len,
+                 "Recipient domain is not a valid domain name "
+                 "(%s)",
                  result->reason != NULL ? result->reason : "syntax");
     } else if (strcmp(d->rule, "temp_error") == 0) {
         bool server_fault;
@@ -314,9 +310,8 @@ policy_write_text(const struct policy *policy,
                      "later",
                      domain, server, words);
         else
-            snprintf(text, len,
-                     "DNS lookup for %s failed: %s; try again later", domain,
-                     words);
+            snprintf(text, len, "DNS lookup for %s failed: %s; try again later",
+                     domain, words);
     } else if (strcmp(d->rule, "trusted") == 0) {
         snprintf(text, len, "Recipient domain %s %s", domain,
                  policy_negative_words(result->verdict));
@@ -347,9 +342,8 @@ policy_write_text(const struct policy *policy,
     } else {
         const char *state = strcmp(d->rule, "lying") == 0
                                 ? "not trusted for negative answers"
-                                : strcmp(d->rule, "suspect") == 0
-                                      ? "suspect"
-                                      : "unhealthy";
+                            : strcmp(d->rule, "suspect") == 0 ? "suspect"
+                                                              : "unhealthy";
 
         snprintf(text, len,
                  "DNS says %s %s, but resolver %s is %s; try again later",
@@ -409,8 +403,7 @@ policy_decide(const struct policy *policy, const struct policy_input *input,
         decision->rule = "invalid";
         decision->reply = row->trusted;
     } else if (policy_verdict_is_negative(verdict)) {
-        decision->reply = policy_negative_reply(policy, input,
-                                                &decision->rule);
+        decision->reply = policy_negative_reply(policy, input, &decision->rule);
     } else if (verdict == ROUTE_TEMP_ERROR) {
         decision->rule = "temp_error";
         decision->reply = row->untrusted;

@@ -34,8 +34,8 @@ enum policy_action {
 /* An SMTP reply code and its RFC 3463 enhanced status code, or accept. */
 struct policy_reply {
     bool accept;
-    char code[4];  /* "451", "550", "556" */
-    char dsn[16];  /* "4.4.3", "5.1.2", "5.1.10" */
+    char code[4]; /* "451", "550", "556" */
+    char dsn[16]; /* "4.4.3", "5.1.2", "5.1.10" */
 };
 
 /* One row of the decision table: the reply when the negative answer is
@@ -95,8 +95,8 @@ void policy_init(struct policy *policy);
  * and the DSN must be a valid RFC 3463 status code. Returns false with a
  * message in err otherwise.
  */
-bool policy_reply_parse(const char *text, struct policy_reply *reply,
-                        char *err, size_t errlen);
+bool policy_reply_parse(const char *text, struct policy_reply *reply, char *err,
+                        size_t errlen);
 
 /* Format reply as "CODE DSN" or "accept" into buf. */
 void policy_reply_format(const struct policy_reply *reply, char *buf,

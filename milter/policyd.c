@@ -47,8 +47,7 @@ policyd_parse_line(const char *line, size_t len, struct policyd_request *req)
         policyd_copy(req->protocol_state, sizeof(req->protocol_state), value,
                      value_len);
     else if (policyd_name_is(line, name_len, "recipient"))
-        policyd_copy(req->recipient, sizeof(req->recipient), value,
-                     value_len);
+        policyd_copy(req->recipient, sizeof(req->recipient), value, value_len);
     else if (policyd_name_is(line, name_len, "queue_id"))
         policyd_copy(req->queue_id, sizeof(req->queue_id), value, value_len);
     else if (policyd_name_is(line, name_len, "client_address"))
@@ -58,8 +57,7 @@ policyd_parse_line(const char *line, size_t len, struct policyd_request *req)
 }
 
 bool
-policyd_recipient_domain(const char *recipient, char *domain,
-                         size_t domainlen)
+policyd_recipient_domain(const char *recipient, char *domain, size_t domainlen)
 {
     const char *at = strrchr(recipient, '@');
     size_t len;
@@ -89,12 +87,11 @@ policyd_format_action(const struct decision *d, const char *header_name,
             !decision_header_value(d, value, sizeof(value)))
             n = snprintf(buf, buflen, "action=DUNNO\n\n");
         else
-            n = snprintf(buf, buflen, "action=PREPEND %s: %s\n\n",
-                         header_name, value);
+            n = snprintf(buf, buflen, "action=PREPEND %s: %s\n\n", header_name,
+                         value);
     } else {
-        n = snprintf(buf, buflen, "action=%s %s %s\n\n",
-                     d->policy.reply.code, d->policy.reply.dsn,
-                     d->policy.text);
+        n = snprintf(buf, buflen, "action=%s %s %s\n\n", d->policy.reply.code,
+                     d->policy.reply.dsn, d->policy.text);
     }
     return n > 0 && (size_t)n < buflen;
 }

@@ -30,7 +30,8 @@
 #define EXIT_TEMP 2
 #define EXIT_USAGE 64
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
     fprintf(out,
             "usage: mxwarden-probe [-c FILE] [-s SERVER[:PORT]]... "
@@ -79,7 +80,8 @@ static void usage(FILE *out)
 /* ---- JSON output ---- */
 
 /* Length of the valid UTF-8 sequence at s, or 0. */
-static size_t utf8_length(const unsigned char *s)
+static size_t
+utf8_length(const unsigned char *s)
 {
     size_t n;
     unsigned cp;
@@ -111,7 +113,8 @@ static size_t utf8_length(const unsigned char *s)
 }
 
 /* Print s as a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void json_string(FILE *out, const char *s)
+static void
+json_string(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -134,11 +137,21 @@ static void json_string(FILE *out, const char *s)
             continue;
         }
         switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f)
                 fprintf(out, "\\u%04x", *p);
@@ -151,7 +164,8 @@ static void json_string(FILE *out, const char *s)
 }
 
 /* Write the SMTP reply of a decision, or "" for accept, into buf. */
-static void format_reply(const struct decision *d, char *buf, size_t len)
+static void
+format_reply(const struct decision *d, char *buf, size_t len)
 {
     if (d->policy.reply.accept)
         buf[0] = '\0';
@@ -160,8 +174,8 @@ static void format_reply(const struct decision *d, char *buf, size_t len)
                  d->policy.reply.dsn, d->policy.text);
 }
 
-static void print_json(FILE *out, const char *target,
-                       const struct decision *d)
+static void
+print_json(FILE *out, const char *target, const struct decision *d)
 {
     const struct route_result *r = d->result;
     char reply[sizeof(d->policy.text) + 32];
@@ -240,8 +254,9 @@ static void print_json(FILE *out, const char *target,
             fprintf(out, "%u", s->edns_payload);
         fputs(",\"rcode\":", out);
         json_string(out, route_rcode_name(s->rcode));
-        fprintf(out, ",\"size\":%u,\"rtt_ms\":%u,\"attempt\":%u,"
-                     "\"answers\":%u,\"error\":",
+        fprintf(out,
+                ",\"size\":%u,\"rtt_ms\":%u,\"attempt\":%u,"
+                "\"answers\":%u,\"error\":",
                 s->size_bytes, s->rtt_ms, s->attempts, s->answer_count);
         json_string(out, s->error);
         fputc('}', out);
@@ -251,8 +266,8 @@ static void print_json(FILE *out, const char *target,
 
 /* ---- text output ---- */
 
-static void print_text(FILE *out, const char *target,
-                       const struct decision *d)
+static void
+print_text(FILE *out, const char *target, const struct decision *d)
 {
     const struct route_result *r = d->result;
     char reply[sizeof(d->policy.text) + 32];
@@ -260,9 +275,8 @@ static void print_text(FILE *out, const char *target,
     fprintf(out, "%s: %s", target, route_verdict_name(r->verdict));
     if (r->reason)
         fprintf(out, " reason=%s", r->reason);
-    fprintf(out, " domain=%s ttl=%us cache=%s",
-            r->domain[0] ? r->domain : "-", r->ttl_s,
-            route_cache_state_name(r->cache));
+    fprintf(out, " domain=%s ttl=%us cache=%s", r->domain[0] ? r->domain : "-",
+            r->ttl_s, route_cache_state_name(r->cache));
     if (r->server)
         fprintf(out, " server=%s rcode=%s", r->server,
                 route_rcode_name(r->rcode) ? route_rcode_name(r->rcode)
@@ -296,8 +310,7 @@ static void print_text(FILE *out, const char *target,
                 "rtt=%ums attempt=%u",
                 i + 1, route_type_name(s->type), s->name, s->server,
                 s->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp", edns,
-                rcode ? rcode : "none", s->size_bytes, s->rtt_ms,
-                s->attempts);
+                rcode ? rcode : "none", s->size_bytes, s->rtt_ms, s->attempts);
         if (s->error)
             fprintf(out, " error=%s", s->error);
         fputc('\n', out);
@@ -316,7 +329,8 @@ static void print_text(FILE *out, const char *target,
 }
 
 /* Run canary rounds and print each server's state; 0 when all healthy. */
-static int probe_health(struct decider *decider, FILE *out)
+static int
+probe_health(struct decider *decider, FILE *out)
 {
     struct health *health = decider_health(decider);
     int status = EXIT_ROUTE;
@@ -343,29 +357,31 @@ static int probe_health(struct decider *decider, FILE *out)
 /* ---- main ---- */
 
 /* The domain part of a target: after the last '@' of an address. */
-static const char *target_domain(const char *target)
+static const char *
+target_domain(const char *target)
 {
     const char *at = strrchr(target, '@');
 
     return at ? at + 1 : target;
 }
 
-static int parse_uint(const char *text, unsigned long min, unsigned long max,
-                      unsigned long *out)
+static int
+parse_uint(const char *text, unsigned long min, unsigned long max,
+           unsigned long *out)
 {
     char *end;
     unsigned long v;
 
     errno = 0;
     v = strtoul(text, &end, 10);
-    if (errno || *end || end == text || text[0] == '-' || v < min ||
-        v > max)
+    if (errno || *end || end == text || text[0] == '-' || v < min || v > max)
         return -1;
     *out = v;
     return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     static const struct option long_options[] = {
         {"json", no_argument, NULL, 'j'},
@@ -386,8 +402,7 @@ int main(int argc, char **argv)
     int status = EXIT_ROUTE;
     int c;
 
-    while ((c = getopt_long(argc, argv, "c:s:t:h", long_options, NULL)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, "c:s:t:h", long_options, NULL)) != -1) {
         switch (c) {
         case 'c':
             config_path = optarg;
@@ -501,7 +516,8 @@ int main(int argc, char **argv)
      * address phase, a CNAME re-ask and a confirmation. */
     rungs = (unsigned)cfg.edns_ladder.count + 1 + (cfg.tcp_fallback ? 1 : 0);
     deadline_ms = 5 * (unsigned)cfg.servers.count * rungs *
-                      (unsigned)cfg.step_timeout_ms + 1000;
+                      (unsigned)cfg.step_timeout_ms +
+                  1000;
 
     for (int i = optind; i < argc; i++) {
         const char *target = argv[i];

@@ -99,8 +99,8 @@ socketmap_format_reply(const struct socketmap_status *st,
  * six digits, no leading zero beyond "0", and must not exceed max.
  */
 static enum socketmap_read
-socketmap_read_netstring(struct listener_reader *reader, char *buf,
-                         size_t max, size_t *len)
+socketmap_read_netstring(struct listener_reader *reader, char *buf, size_t max,
+                         size_t *len)
 {
     size_t length = 0, digits = 0;
     int c;
@@ -160,8 +160,7 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     struct decision d;
     struct log_line line;
 
-    if (space == NULL ||
-        (size_t)(space - request) != strlen(ctx->map_name) ||
+    if (space == NULL || (size_t)(space - request) != strlen(ctx->map_name) ||
         strncmp(request, ctx->map_name, (size_t)(space - request)) != 0) {
         snprintf(reply, replylen, "PERM unknown map name; expected %s",
                  ctx->map_name);

@@ -49,8 +49,8 @@ bool socketmap_parse_status(const char *key, struct socketmap_status *st);
  * never changes what Postfix does.
  */
 void socketmap_format_reply(const struct socketmap_status *st,
-                            const struct decision *d, bool monitor,
-                            char *buf, size_t buflen);
+                            const struct decision *d, bool monitor, char *buf,
+                            size_t buflen);
 
 enum socketmap_read {
     SOCKETMAP_READ_OK = 0,

@@ -16,16 +16,16 @@ struct cache_entry {
     struct cache_entry *hash_next;
     struct cache_entry *lru_prev, *lru_next;
     uint32_t hash;
-    uint64_t expires_ms;       /* end of the TTL */
-    uint64_t stale_until_ms;   /* end of the stale window (positives) */
+    uint64_t expires_ms;              /* end of the TTL */
+    uint64_t stale_until_ms;          /* end of the stale window (positives) */
     uint64_t refresh_failed_until_ms; /* serve stale without DNS until */
-    struct route_result *result; /* cache state "hit", no steps */
+    struct route_result *result;      /* cache state "hit", no steps */
 };
 
 struct cache_shard {
     pthread_mutex_t lock; /* guards every field of the shard */
     struct cache_entry **buckets;
-    size_t bucket_count;   /* power of two */
+    size_t bucket_count;    /* power of two */
     struct cache_entry lru; /* sentinel: lru.lru_next is most recent */
     unsigned count;
     unsigned capacity;
@@ -40,7 +40,8 @@ struct route_cache {
 };
 
 /* FNV-1a: domains are short and already lowercase. */
-static uint32_t hash_domain(const char *s)
+static uint32_t
+hash_domain(const char *s)
 {
     uint32_t h = 2166136261u;
 
@@ -51,9 +52,9 @@ static uint32_t hash_domain(const char *s)
     return h;
 }
 
-struct route_cache *route_cache_new(unsigned capacity,
-                                    uint64_t stale_window_ms,
-                                    uint64_t temp_error_ttl_ms)
+struct route_cache *
+route_cache_new(unsigned capacity, uint64_t stale_window_ms,
+                uint64_t temp_error_ttl_ms)
 {
     struct route_cache *cache = calloc(1, sizeof(*cache));
     unsigned shards = 1;
@@ -93,13 +94,15 @@ struct route_cache *route_cache_new(unsigned capacity,
     return cache;
 }
 
-static void entry_free(struct cache_entry *e)
+static void
+entry_free(struct cache_entry *e)
 {
     route_result_unref(e->result);
     free(e);
 }
 
-void route_cache_free(struct route_cache *cache)
+void
+route_cache_free(struct route_cache *cache)
 {
     if (!cache)
         return;
@@ -120,14 +123,14 @@ void route_cache_free(struct route_cache *cache)
     free(cache);
 }
 
-static struct cache_shard *shard_of(struct route_cache *cache, uint32_t hash)
+static struct cache_shard *
+shard_of(struct route_cache *cache, uint32_t hash)
 {
     return &cache->shards[(hash >> 24) & (cache->shard_count - 1)];
 }
 
-static struct cache_entry **find_slot_locked(struct cache_shard *s,
-                                             const char *domain,
-                                             uint32_t hash)
+static struct cache_entry **
+find_slot_locked(struct cache_shard *s, const char *domain, uint32_t hash)
 {
     struct cache_entry **slot = &s->buckets[hash & (s->bucket_count - 1)];
 
@@ -139,14 +142,15 @@ static struct cache_entry **find_slot_locked(struct cache_shard *s,
     return slot;
 }
 
-static void lru_unlink(struct cache_entry *e)
+static void
+lru_unlink(struct cache_entry *e)
 {
     e->lru_prev->lru_next = e->lru_next;
     e->lru_next->lru_prev = e->lru_prev;
 }
 
-static void lru_push_front_locked(struct cache_shard *s,
-                                  struct cache_entry *e)
+static void
+lru_push_front_locked(struct cache_shard *s, struct cache_entry *e)
 {
     e->lru_next = s->lru.lru_next;
     e->lru_prev = &s->lru;
@@ -154,8 +158,9 @@ static void lru_push_front_locked(struct cache_shard *s,
     s->lru.lru_next = e;
 }
 
-static void remove_locked(struct route_cache *cache, struct cache_shard *s,
-                          struct cache_entry **slot)
+static void
+remove_locked(struct route_cache *cache, struct cache_shard *s,
+              struct cache_entry **slot)
 {
     struct cache_entry *e = *slot;
 
@@ -168,9 +173,9 @@ static void remove_locked(struct route_cache *cache, struct cache_shard *s,
 
 /* Copy a cached positive result as stale, optionally with the failed
  * refresh's steps and reason. */
-static struct route_result *stale_copy(const struct route_result *cached,
-                                       const struct route_result *failed,
-                                       const char *reason)
+static struct route_result *
+stale_copy(const struct route_result *cached, const struct route_result *failed,
+           const char *reason)
 {
     struct route_result src = *cached;
 
@@ -182,9 +187,9 @@ static struct route_result *stale_copy(const struct route_result *cached,
     return route_result_pack(&src, ROUTE_CACHE_STALE, failed != NULL);
 }
 
-enum cache_lookup route_cache_get(struct route_cache *cache,
-                                  const char *domain, uint64_t now_ms,
-                                  struct route_result **out)
+enum cache_lookup
+route_cache_get(struct route_cache *cache, const char *domain, uint64_t now_ms,
+                struct route_result **out)
 {
     uint32_t hash = hash_domain(domain);
     struct cache_shard *s = shard_of(cache, hash);
@@ -217,10 +222,9 @@ done:
     return status;
 }
 
-struct route_result *route_cache_get_stale(struct route_cache *cache,
-                                           const char *domain,
-                                           uint64_t now_ms,
-                                           const char *reason)
+struct route_result *
+route_cache_get_stale(struct route_cache *cache, const char *domain,
+                      uint64_t now_ms, const char *reason)
 {
     uint32_t hash = hash_domain(domain);
     struct cache_shard *s = shard_of(cache, hash);
@@ -235,9 +239,9 @@ struct route_result *route_cache_get_stale(struct route_cache *cache,
     return out;
 }
 
-struct route_result *route_cache_put(struct route_cache *cache,
-                                     const struct route_result *result,
-                                     uint64_t now_ms)
+struct route_result *
+route_cache_put(struct route_cache *cache, const struct route_result *result,
+                uint64_t now_ms)
 {
     uint32_t hash;
     struct cache_shard *s;
@@ -316,7 +320,8 @@ struct route_result *route_cache_put(struct route_cache *cache,
     return NULL;
 }
 
-unsigned route_cache_count(struct route_cache *cache)
+unsigned
+route_cache_count(struct route_cache *cache)
 {
     return atomic_load_explicit(&cache->total, memory_order_relaxed);
 }

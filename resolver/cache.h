@@ -5,9 +5,9 @@
  * for a stale window past its TTL.  When a fresh lookup ends in
  * temp_error, the old route is served marked stale (RFC 8767).  The
  * failed refresh is then remembered for the temp_error TTL, and until it
- * passes lookups get the stale route without querying DNS again.  Times are milliseconds
- * from the caller's clock.  Every function is thread-safe: the cache is
- * split into shards, each guarded by its own mutex.
+ * passes lookups get the stale route without querying DNS again.  Times are
+ * milliseconds from the caller's clock.  Every function is thread-safe: the
+ * cache is split into shards, each guarded by its own mutex.
  */
 #ifndef MXW_CACHE_H
 #define MXW_CACHE_H
@@ -23,8 +23,7 @@ struct route_cache;
 /* Create a cache for at most capacity entries (0 gives a cache that
  * stores nothing).  stale_window_ms and temp_error_ttl_ms apply to every
  * entry.  Returns NULL when memory runs out. */
-struct route_cache *route_cache_new(unsigned capacity,
-                                    uint64_t stale_window_ms,
+struct route_cache *route_cache_new(unsigned capacity, uint64_t stale_window_ms,
                                     uint64_t temp_error_ttl_ms);
 void route_cache_free(struct route_cache *cache);
 
@@ -37,9 +36,8 @@ enum cache_lookup {
 
 /* Look up domain at now_ms; on FRESH or STALE, *out holds a reference the
  * caller owns.  Moves the entry to the front of its shard's LRU list. */
-enum cache_lookup route_cache_get(struct route_cache *cache,
-                                  const char *domain, uint64_t now_ms,
-                                  struct route_result **out);
+enum cache_lookup route_cache_get(struct route_cache *cache, const char *domain,
+                                  uint64_t now_ms, struct route_result **out);
 
 /*
  * Store the outcome of a lookup that finished at now_ms.  result is the
@@ -57,8 +55,7 @@ struct route_result *route_cache_put(struct route_cache *cache,
 /* Return a stale copy of domain's positive entry, with reason set to
  * reason, when the entry is inside its stale window; NULL otherwise. */
 struct route_result *route_cache_get_stale(struct route_cache *cache,
-                                           const char *domain,
-                                           uint64_t now_ms,
+                                           const char *domain, uint64_t now_ms,
                                            const char *reason);
 
 /* Entries stored now. */

@@ -77,8 +77,7 @@ canary_count_mx(const struct resolver_raw_result *raw)
         char owner[300], type[16];
         unsigned long ttl;
 
-        if (sscanf(raw->answers[i], "%299s %lu %15s", owner, &ttl, type) ==
-                3 &&
+        if (sscanf(raw->answers[i], "%299s %lu %15s", owner, &ttl, type) == 3 &&
             strcmp(type, "MX") == 0)
             count++;
     }
@@ -119,9 +118,9 @@ canary_random_label(char *buf, size_t len)
 
         memcpy(bytes, &t, sizeof(bytes));
     }
-    snprintf(buf, len, "mxw-canary-%02x%02x%02x%02x%02x%02x%02x%02x",
-             bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5],
-             bytes[6], bytes[7]);
+    snprintf(buf, len, "mxw-canary-%02x%02x%02x%02x%02x%02x%02x%02x", bytes[0],
+             bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6],
+             bytes[7]);
 }
 
 /* Condition variables here wait against CLOCK_MONOTONIC deadlines, so a
@@ -153,9 +152,8 @@ static void
 canary_detail_append(char *detail, size_t len, const struct canary_query *q)
 {
     size_t used = strlen(detail);
-    const char *rcode = q->rcode == ROUTE_RCODE_NONE
-                            ? "no reply"
-                            : route_rcode_name(q->rcode);
+    const char *rcode =
+        q->rcode == ROUTE_RCODE_NONE ? "no reply" : route_rcode_name(q->rcode);
 
     if (used >= len)
         return;
@@ -169,10 +167,9 @@ canary_detail_append(char *detail, size_t len, const struct canary_query *q)
 
 /* Judge the finished (or timed-out) queries; the caller holds the lock. */
 static void
-canary_judge_locked(const struct canary_round_state *state,
-                    size_t domain_count, bool with_nxdomain,
-                    struct health_canary_round *round, char *detail,
-                    size_t detail_len)
+canary_judge_locked(const struct canary_round_state *state, size_t domain_count,
+                    bool with_nxdomain, struct health_canary_round *round,
+                    char *detail, size_t detail_len)
 {
     memset(round, 0, sizeof(*round));
     if (detail_len > 0)
@@ -215,8 +212,8 @@ canary_run_round(struct resolver *resolver, unsigned server_index,
                  size_t detail_len)
 {
     struct canary_round_state *state = calloc(1, sizeof(*state));
-    bool with_nxdomain = opts->nxdomain_zone != NULL &&
-                         opts->nxdomain_zone[0] != '\0';
+    bool with_nxdomain =
+        opts->nxdomain_zone != NULL && opts->nxdomain_zone[0] != '\0';
     size_t domain_count = opts->domain_count < CANARY_MAX_DOMAINS
                               ? opts->domain_count
                               : CANARY_MAX_DOMAINS;
@@ -237,8 +234,8 @@ canary_run_round(struct resolver *resolver, unsigned server_index,
     /* Step 1: describe every query before sending any, so a callback that
      * runs at once finds its slot filled in. */
     for (size_t i = 0; i < domain_count; i++) {
-        snprintf(state->queries[i].name, sizeof(state->queries[i].name),
-                 "%s", opts->domains[i]);
+        snprintf(state->queries[i].name, sizeof(state->queries[i].name), "%s",
+                 opts->domains[i]);
         state->queries[i].type = CANARY_TYPE_MX;
     }
     if (with_nxdomain) {
@@ -246,8 +243,7 @@ canary_run_round(struct resolver *resolver, unsigned server_index,
         char label[64];
 
         canary_random_label(label, sizeof(label));
-        snprintf(q->name, sizeof(q->name), "%s.%s", label,
-                 opts->nxdomain_zone);
+        snprintf(q->name, sizeof(q->name), "%s.%s", label, opts->nxdomain_zone);
         q->type = CANARY_TYPE_A;
     }
     state->query_count = domain_count + (with_nxdomain ? 1 : 0);
@@ -264,18 +260,16 @@ canary_run_round(struct resolver *resolver, unsigned server_index,
         state->refs++;
         state->pending++;
         pthread_mutex_unlock(&state->lock);
-        resolver_raw_query_async(resolver, server_index,
-                                 state->queries[i].name,
-                                 state->queries[i].type, canary_query_done,
-                                 cb);
+        resolver_raw_query_async(resolver, server_index, state->queries[i].name,
+                                 state->queries[i].type, canary_query_done, cb);
     }
 
     /* Step 3: wait for all of them or the round's deadline. */
     canary_deadline(&deadline, opts->timeout_ms);
     pthread_mutex_lock(&state->lock);
     while (state->pending > 0) {
-        int rc = pthread_cond_timedwait(&state->done_cond, &state->lock,
-                                        &deadline);
+        int rc =
+            pthread_cond_timedwait(&state->done_cond, &state->lock, &deadline);
 
         if (rc == ETIMEDOUT)
             break;
@@ -334,8 +328,8 @@ canary_observe_step(void *health, unsigned server_index,
                                 strcmp(step->error, "shutdown") == 0))
         return;
     if (step->server != NULL)
-        health_record_outcome(health, step->server,
-                              canary_step_outcome(step), step->rtt_ms);
+        health_record_outcome(health, step->server, canary_step_outcome(step),
+                              step->rtt_ms);
 }
 
 struct canary_runner {
@@ -359,13 +353,11 @@ canary_runner_main(void *arg)
         size_t count;
         struct timespec wake;
 
-        count = health_canaries_due(runner->health, due,
-                                    RESOLVER_MAX_SERVERS);
+        count = health_canaries_due(runner->health, due, RESOLVER_MAX_SERVERS);
         for (size_t i = 0; i < count; i++) {
             struct health_canary_round round;
             char detail[2048];
-            const char *name =
-                health_server_name(runner->health, due[i]);
+            const char *name = health_server_name(runner->health, due[i]);
             int index = -1;
 
             /* Health and resolver list the same servers in the same
@@ -409,8 +401,7 @@ canary_runner_free(struct canary_runner *runner)
 
 struct canary_runner *
 canary_runner_start(struct resolver *resolver, struct health *health,
-                    const struct canary_options *opts, char *err,
-                    size_t errlen)
+                    const struct canary_options *opts, char *err, size_t errlen)
 {
     struct canary_runner *runner = calloc(1, sizeof(*runner));
     int rc;

@@ -12,7 +12,8 @@
 
 #include "name.h"
 
-void answer_clear(struct answer *answer)
+void
+answer_clear(struct answer *answer)
 {
     for (size_t i = 0; i < answer->count; i++)
         free(answer->items[i].name);
@@ -21,14 +22,15 @@ void answer_clear(struct answer *answer)
     memset(answer, 0, sizeof(*answer));
 }
 
-static uint32_t min32(uint32_t a, uint32_t b)
+static uint32_t
+min32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
 }
 
 /* Find the CNAME owned by name in the answer section. */
-static const struct dns_rr *find_cname(const struct dns_reply *reply,
-                                       const char *name)
+static const struct dns_rr *
+find_cname(const struct dns_reply *reply, const char *name)
 {
     for (size_t i = 0; i < reply->rr_count; i++) {
         const struct dns_rr *rr = &reply->rrs[i];
@@ -40,9 +42,9 @@ static const struct dns_rr *find_cname(const struct dns_reply *reply,
     return NULL;
 }
 
-int answer_analyze(const struct dns_reply *reply, const char *qname,
-                   uint16_t qtype, unsigned cname_budget,
-                   struct answer *out)
+int
+answer_analyze(const struct dns_reply *reply, const char *qname, uint16_t qtype,
+               unsigned cname_budget, struct answer *out)
 {
     const char *seen[32];
     size_t seen_count = 0;
@@ -157,14 +159,14 @@ nomem:
     return -1;
 }
 
-enum address_class classify_address(int family, const unsigned char *addr)
+enum address_class
+classify_address(int family, const unsigned char *addr)
 {
     static const unsigned char zero[16];
     static const unsigned char v6_loopback[16] = {[15] = 1};
 
     if (family == AF_INET) {
-        if (addr[0] == 127 && addr[1] == 0 && addr[2] == 53 &&
-            addr[3] == 53)
+        if (addr[0] == 127 && addr[1] == 0 && addr[2] == 53 && addr[3] == 53)
             return ADDRESS_NAME_COLLISION;
         if (addr[0] == 127)
             return ADDRESS_LOOPBACK;
@@ -182,7 +184,8 @@ enum address_class classify_address(int family, const unsigned char *addr)
     return ADDRESS_USABLE;
 }
 
-const char *classify_exchange_name(const char *name)
+const char *
+classify_exchange_name(const char *name)
 {
     if (name_is_ip_literal(name))
         return "ip_literal";
@@ -191,7 +194,8 @@ const char *classify_exchange_name(const char *name)
     return NULL;
 }
 
-static bool outcome_failed(const struct question_outcome *q)
+static bool
+outcome_failed(const struct question_outcome *q)
 {
     if (!q->answered)
         return true;
@@ -201,21 +205,26 @@ static bool outcome_failed(const struct question_outcome *q)
            q->answer.kind == ANSWER_BAD_RCODE;
 }
 
-static const char *outcome_error(const struct question_outcome *q)
+static const char *
+outcome_error(const struct question_outcome *q)
 {
     if (!q->answered)
         return q->error ? q->error : "timeout";
     switch (q->answer.kind) {
-    case ANSWER_CNAME_LOOP: return "cname_loop";
+    case ANSWER_CNAME_LOOP:
+        return "cname_loop";
     case ANSWER_CNAME_CHAIN:
-    case ANSWER_CNAME_PENDING: return "cname_chain";
-    default: return "malformed";
+    case ANSWER_CNAME_PENDING:
+        return "cname_chain";
+    default:
+        return "malformed";
     }
 }
 
-void classify_exchange(const struct question_outcome *a,
-                       const struct question_outcome *aaaa,
-                       struct exchange_eval *out)
+void
+classify_exchange(const struct question_outcome *a,
+                  const struct question_outcome *aaaa,
+                  struct exchange_eval *out)
 {
     const struct question_outcome *qs[2] = {a, aaaa};
     unsigned found = 0, loopback = 0, unspecified = 0, collision = 0;
@@ -255,9 +264,15 @@ void classify_exchange(const struct question_outcome *a,
             case ADDRESS_USABLE:
                 out->usable = true;
                 break;
-            case ADDRESS_LOOPBACK: loopback++; break;
-            case ADDRESS_UNSPECIFIED: unspecified++; break;
-            case ADDRESS_NAME_COLLISION: collision++; break;
+            case ADDRESS_LOOPBACK:
+                loopback++;
+                break;
+            case ADDRESS_UNSPECIFIED:
+                unspecified++;
+                break;
+            case ADDRESS_NAME_COLLISION:
+                collision++;
+                break;
             }
         }
     }
@@ -289,8 +304,8 @@ void classify_exchange(const struct question_outcome *a,
     (void)unspecified;
 }
 
-enum mx_plan classify_mx(const struct question_outcome *mx,
-                         const char **reason)
+enum mx_plan
+classify_mx(const struct question_outcome *mx, const char **reason)
 {
     const struct answer *an = &mx->answer;
     size_t real = 0;
@@ -336,9 +351,9 @@ enum mx_plan classify_mx(const struct question_outcome *mx,
     return MX_PLAN_EXCHANGES;
 }
 
-uint32_t classify_clamp_ttl(const struct ttl_limits *limits,
-                            enum route_verdict verdict, uint32_t raw_ttl_s,
-                            bool ttl_known)
+uint32_t
+classify_clamp_ttl(const struct ttl_limits *limits, enum route_verdict verdict,
+                   uint32_t raw_ttl_s, bool ttl_known)
 {
     uint32_t lo, hi;
 
@@ -370,8 +385,8 @@ uint32_t classify_clamp_ttl(const struct ttl_limits *limits,
     return raw_ttl_s;
 }
 
-enum route_verdict classify_nxdomain_check(const struct question_outcome *a,
-                                           const char **reason)
+enum route_verdict
+classify_nxdomain_check(const struct question_outcome *a, const char **reason)
 {
     if (outcome_failed(a)) {
         *reason = outcome_error(a);
@@ -386,8 +401,9 @@ enum route_verdict classify_nxdomain_check(const struct question_outcome *a,
     return ROUTE_TEMP_ERROR;
 }
 
-enum route_verdict classify_exchanges(const struct exchange_eval *evals,
-                                      size_t count, const char **reason)
+enum route_verdict
+classify_exchanges(const struct exchange_eval *evals, size_t count,
+                   const char **reason)
 {
     bool temporary = false;
 
@@ -407,8 +423,8 @@ enum route_verdict classify_exchanges(const struct exchange_eval *evals,
     return ROUTE_NO_MAIL_HOSTS;
 }
 
-enum route_verdict classify_implicit(const struct exchange_eval *eval,
-                                     const char **reason)
+enum route_verdict
+classify_implicit(const struct exchange_eval *eval, const char **reason)
 {
     if (eval->usable) {
         *reason = NULL;

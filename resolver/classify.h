@@ -40,11 +40,11 @@ struct answer_item {
 struct answer {
     enum answer_kind kind;
     int rcode;
-    char *final_name;      /* end of the CNAME chain (heap) */
-    unsigned cname_links;  /* links followed in this reply */
-    uint32_t ttl_s;        /* min TTL of the chain and the data, or the
-                              negative TTL when neg_ttl_known */
-    bool neg_ttl_known;    /* NODATA/NXDOMAIN carried an SOA */
+    char *final_name;     /* end of the CNAME chain (heap) */
+    unsigned cname_links; /* links followed in this reply */
+    uint32_t ttl_s;       /* min TTL of the chain and the data, or the
+                             negative TTL when neg_ttl_known */
+    bool neg_ttl_known;   /* NODATA/NXDOMAIN carried an SOA */
     size_t count;
     struct answer_item *items; /* heap */
 };
@@ -56,8 +56,7 @@ struct answer {
  * when memory ran out.  Free with answer_clear.
  */
 int answer_analyze(const struct dns_reply *reply, const char *qname,
-                   uint16_t qtype, unsigned cname_budget,
-                   struct answer *out);
+                   uint16_t qtype, unsigned cname_budget, struct answer *out);
 void answer_clear(struct answer *answer);
 
 /* Outcome of a question (name, type) after the whole ladder. */
@@ -90,7 +89,7 @@ struct exchange_eval {
                                  otherwise min over every answered
                                  question, negative TTLs included */
     bool ttl_known;
-    bool negative_ttl;        /* ttl_s came from negative answers only */
+    bool negative_ttl; /* ttl_s came from negative answers only */
 };
 
 /* Judge a host name before any lookup: returns "ip_literal" or
@@ -104,12 +103,12 @@ void classify_exchange(const struct question_outcome *a,
 
 /* Next step of a route lookup after the MX answer. */
 enum mx_plan {
-    MX_PLAN_EXCHANGES = 0, /* resolve the exchanges in the answer */
-    MX_PLAN_NULL_MX,       /* verdict null_mx */
-    MX_PLAN_IMPLICIT,      /* NODATA: resolve the domain's A/AAAA */
-    MX_PLAN_CHECK_NXDOMAIN,/* NXDOMAIN: ask A to rule out a contradiction */
-    MX_PLAN_TEMP_ERROR,    /* reason names why */
-    MX_PLAN_NO_MAIL_HOSTS, /* only root targets that are not a null MX */
+    MX_PLAN_EXCHANGES = 0,  /* resolve the exchanges in the answer */
+    MX_PLAN_NULL_MX,        /* verdict null_mx */
+    MX_PLAN_IMPLICIT,       /* NODATA: resolve the domain's A/AAAA */
+    MX_PLAN_CHECK_NXDOMAIN, /* NXDOMAIN: ask A to rule out a contradiction */
+    MX_PLAN_TEMP_ERROR,     /* reason names why */
+    MX_PLAN_NO_MAIL_HOSTS,  /* only root targets that are not a null MX */
 };
 
 /* Decide the next step from the MX question's outcome.  Sets *reason for

@@ -14,26 +14,29 @@
  * and the bound keeps a hostile 64 KiB TCP reply from costing megabytes. */
 #define DNSMSG_MAX_RRS 512
 
-static uint16_t get16(const unsigned char *p)
+static uint16_t
+get16(const unsigned char *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-static uint32_t get32(const unsigned char *p)
+static uint32_t
+get32(const unsigned char *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
            ((uint32_t)p[2] << 8) | p[3];
 }
 
-static void put16(unsigned char *p, uint16_t v)
+static void
+put16(unsigned char *p, uint16_t v)
 {
     p[0] = (unsigned char)(v >> 8);
     p[1] = (unsigned char)v;
 }
 
 /* Encode a text name into wire labels.  Returns the wire length or 0. */
-static size_t encode_name(unsigned char *out, size_t outlen,
-                          const char *name)
+static size_t
+encode_name(unsigned char *out, size_t outlen, const char *name)
 {
     size_t pos = 0;
     const char *p = name;
@@ -46,10 +49,10 @@ static size_t encode_name(unsigned char *out, size_t outlen,
             unsigned char c = (unsigned char)*p++;
 
             if (c == '\\') {
-                if (p[0] >= '0' && p[0] <= '9' && p[1] >= '0' &&
-                    p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
-                    int v = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
-                            (p[2] - '0');
+                if (p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' &&
+                    p[2] >= '0' && p[2] <= '9') {
+                    int v =
+                        (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
                     if (v > 255)
                         return 0;
                     c = (unsigned char)v;
@@ -83,9 +86,9 @@ static size_t encode_name(unsigned char *out, size_t outlen,
     return pos;
 }
 
-size_t dnsmsg_build_query(unsigned char *buf, size_t buflen, uint16_t id,
-                          const char *name, uint16_t type,
-                          uint16_t edns_payload)
+size_t
+dnsmsg_build_query(unsigned char *buf, size_t buflen, uint16_t id,
+                   const char *name, uint16_t type, uint16_t edns_payload)
 {
     size_t pos = DNS_HEADER_SIZE;
     size_t n;
@@ -124,8 +127,9 @@ size_t dnsmsg_build_query(unsigned char *buf, size_t buflen, uint16_t id,
  * checking every bound.  Advances *offset past the name in place.
  * Returns false when the name is malformed.
  */
-static bool decode_name(const unsigned char *msg, size_t len, size_t *offset,
-                        char *out, size_t outlen)
+static bool
+decode_name(const unsigned char *msg, size_t len, size_t *offset, char *out,
+            size_t outlen)
 {
     size_t pos = *offset;
     size_t wire_len = 0;
@@ -176,8 +180,8 @@ static bool decode_name(const unsigned char *msg, size_t len, size_t *offset,
 
             if (b >= 'A' && b <= 'Z')
                 b = (unsigned char)(b - 'A' + 'a');
-            if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') ||
-                b == '-' || b == '_') {
+            if ((b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' ||
+                b == '_') {
                 if (text + 1 >= outlen)
                     return false;
                 out[text++] = (char)b;
@@ -196,8 +200,9 @@ static bool decode_name(const unsigned char *msg, size_t len, size_t *offset,
     return true;
 }
 
-bool dnsmsg_peek_header(const unsigned char *buf, size_t len, uint16_t *id,
-                        bool *qr, int *rcode, uint16_t *qdcount)
+bool
+dnsmsg_peek_header(const unsigned char *buf, size_t len, uint16_t *id, bool *qr,
+                   int *rcode, uint16_t *qdcount)
 {
     if (len < DNS_HEADER_SIZE)
         return false;
@@ -208,15 +213,17 @@ bool dnsmsg_peek_header(const unsigned char *buf, size_t len, uint16_t *id,
     return true;
 }
 
-static bool is_error_rcode(int rcode)
+static bool
+is_error_rcode(int rcode)
 {
     return rcode == DNS_RCODE_FORMERR || rcode == DNS_RCODE_SERVFAIL ||
            rcode == DNS_RCODE_NOTIMP || rcode == DNS_RCODE_REFUSED;
 }
 
 /* Decode the RDATA of the types route lookups read. */
-static bool decode_rdata(const unsigned char *msg, size_t len, size_t rdpos,
-                         struct dns_rr *rr)
+static bool
+decode_rdata(const unsigned char *msg, size_t len, size_t rdpos,
+             struct dns_rr *rr)
 {
     size_t end = rdpos + rr->rdlength;
     size_t pos = rdpos;
@@ -263,9 +270,9 @@ static bool decode_rdata(const unsigned char *msg, size_t len, size_t rdpos,
     }
 }
 
-enum dnsmsg_status dnsmsg_parse(const unsigned char *buf, size_t len,
-                                uint16_t id, const char *name,
-                                uint16_t type, struct dns_reply *reply)
+enum dnsmsg_status
+dnsmsg_parse(const unsigned char *buf, size_t len, uint16_t id,
+             const char *name, uint16_t type, struct dns_reply *reply)
 {
     size_t pos = DNS_HEADER_SIZE;
     unsigned total;
@@ -337,11 +344,10 @@ enum dnsmsg_status dnsmsg_parse(const unsigned char *buf, size_t len,
 
     for (unsigned i = 0; i < total; i++) {
         struct dns_rr *rr = &reply->rrs[reply->rr_count];
-        enum dns_section section = i < reply->ancount ? DNS_ANSWER
-                                   : i < (unsigned)reply->ancount +
-                                                 reply->nscount
-                                       ? DNS_AUTHORITY
-                                       : DNS_ADDITIONAL;
+        enum dns_section section =
+            i < reply->ancount                              ? DNS_ANSWER
+            : i < (unsigned)reply->ancount + reply->nscount ? DNS_AUTHORITY
+                                                            : DNS_ADDITIONAL;
 
         memset(rr, 0, sizeof(*rr));
         rr->section = section;
@@ -374,8 +380,7 @@ enum dnsmsg_status dnsmsg_parse(const unsigned char *buf, size_t len,
         /* RFC 2181 section 8: a TTL with the top bit set is zero. */
         if (rr->ttl & 0x80000000u)
             rr->ttl = 0;
-        if (rr->rclass == DNS_CLASS_IN &&
-            !decode_rdata(buf, len, pos, rr))
+        if (rr->rclass == DNS_CLASS_IN && !decode_rdata(buf, len, pos, rr))
             goto malformed;
         pos += rr->rdlength;
         reply->rr_count++;
@@ -389,31 +394,42 @@ malformed:
     return DNSMSG_MALFORMED;
 }
 
-void dnsmsg_reply_clear(struct dns_reply *reply)
+void
+dnsmsg_reply_clear(struct dns_reply *reply)
 {
     free(reply->rrs);
     reply->rrs = NULL;
     reply->rr_count = 0;
 }
 
-static const char *type_text(uint16_t type, char *buf, size_t buflen)
+static const char *
+type_text(uint16_t type, char *buf, size_t buflen)
 {
     switch (type) {
-    case DNS_TYPE_A: return "A";
-    case DNS_TYPE_NS: return "NS";
-    case DNS_TYPE_CNAME: return "CNAME";
-    case DNS_TYPE_SOA: return "SOA";
-    case DNS_TYPE_PTR: return "PTR";
-    case DNS_TYPE_MX: return "MX";
-    case DNS_TYPE_TXT: return "TXT";
-    case DNS_TYPE_AAAA: return "AAAA";
+    case DNS_TYPE_A:
+        return "A";
+    case DNS_TYPE_NS:
+        return "NS";
+    case DNS_TYPE_CNAME:
+        return "CNAME";
+    case DNS_TYPE_SOA:
+        return "SOA";
+    case DNS_TYPE_PTR:
+        return "PTR";
+    case DNS_TYPE_MX:
+        return "MX";
+    case DNS_TYPE_TXT:
+        return "TXT";
+    case DNS_TYPE_AAAA:
+        return "AAAA";
     default:
         snprintf(buf, buflen, "TYPE%u", type);
         return buf;
     }
 }
 
-char *dnsmsg_format_rr(const struct dns_rr *rr, char *out, size_t outlen)
+char *
+dnsmsg_format_rr(const struct dns_rr *rr, char *out, size_t outlen)
 {
     char tbuf[16];
     char addr[64];
@@ -423,13 +439,13 @@ char *dnsmsg_format_rr(const struct dns_rr *rr, char *out, size_t outlen)
     switch (rr->type) {
     case DNS_TYPE_A:
     case DNS_TYPE_AAAA:
-        inet_ntop(rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, rr->addr,
-                  addr, sizeof(addr));
+        inet_ntop(rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, rr->addr, addr,
+                  sizeof(addr));
         snprintf(out, outlen, "%s %u %s %s", owner, rr->ttl, tname, addr);
         break;
     case DNS_TYPE_MX:
-        snprintf(out, outlen, "%s %u MX %u %s.", owner, rr->ttl,
-                 rr->preference, rr->target);
+        snprintf(out, outlen, "%s %u MX %u %s.", owner, rr->ttl, rr->preference,
+                 rr->target);
         break;
     case DNS_TYPE_CNAME:
     case DNS_TYPE_NS:
@@ -448,16 +464,24 @@ char *dnsmsg_format_rr(const struct dns_rr *rr, char *out, size_t outlen)
     return out;
 }
 
-const char *dnsmsg_status_word(enum dnsmsg_status status)
+const char *
+dnsmsg_status_word(enum dnsmsg_status status)
 {
     switch (status) {
-    case DNSMSG_OK: return "ok";
-    case DNSMSG_SHORT: return "malformed";
-    case DNSMSG_NOT_REPLY: return "malformed";
-    case DNSMSG_ID_MISMATCH: return "mismatch";
-    case DNSMSG_QUESTION_MISMATCH: return "mismatch";
-    case DNSMSG_MALFORMED: return "malformed";
-    case DNSMSG_NOMEM: return "nomem";
+    case DNSMSG_OK:
+        return "ok";
+    case DNSMSG_SHORT:
+        return "malformed";
+    case DNSMSG_NOT_REPLY:
+        return "malformed";
+    case DNSMSG_ID_MISMATCH:
+        return "mismatch";
+    case DNSMSG_QUESTION_MISMATCH:
+        return "mismatch";
+    case DNSMSG_MALFORMED:
+        return "malformed";
+    case DNSMSG_NOMEM:
+        return "nomem";
     }
     return "malformed";
 }

@@ -47,11 +47,11 @@ struct dns_rr {
     uint16_t rclass;
     uint32_t ttl;
     /* Decoded RDATA for the types route lookups use. */
-    uint16_t preference;       /* MX */
-    char target[256 * 4];      /* MX exchange, CNAME/NS/PTR target, SOA
-                                  mname */
-    unsigned char addr[16];    /* A (4 bytes) or AAAA (16 bytes) */
-    uint32_t soa_minimum;      /* SOA */
+    uint16_t preference;    /* MX */
+    char target[256 * 4];   /* MX exchange, CNAME/NS/PTR target, SOA
+                               mname */
+    unsigned char addr[16]; /* A (4 bytes) or AAAA (16 bytes) */
+    uint32_t soa_minimum;   /* SOA */
     uint16_t rdlength;
     const unsigned char *rdata; /* points into the reply buffer */
 };
@@ -59,25 +59,25 @@ struct dns_rr {
 /* Outcome of dnsmsg_parse. */
 enum dnsmsg_status {
     DNSMSG_OK = 0,
-    DNSMSG_SHORT,        /* shorter than a header */
-    DNSMSG_NOT_REPLY,    /* QR bit clear or opcode not QUERY */
+    DNSMSG_SHORT,     /* shorter than a header */
+    DNSMSG_NOT_REPLY, /* QR bit clear or opcode not QUERY */
     DNSMSG_ID_MISMATCH,
     DNSMSG_QUESTION_MISMATCH,
-    DNSMSG_MALFORMED,    /* counts, names or RDATA out of bounds, OPT
-                            misplaced, trailing bytes */
+    DNSMSG_MALFORMED, /* counts, names or RDATA out of bounds, OPT
+                         misplaced, trailing bytes */
     DNSMSG_NOMEM,
 };
 
 struct dns_reply {
     uint16_t id;
     bool aa, tc, rd, ra;
-    int rcode;            /* extended: header rcode | OPT high bits << 4 */
+    int rcode; /* extended: header rcode | OPT high bits << 4 */
     bool has_opt;
     uint16_t opt_payload;
     uint8_t opt_version;
     uint16_t qdcount, ancount, nscount, arcount;
-    size_t rr_count;      /* answer + authority + additional, minus OPT */
-    struct dns_rr *rrs;   /* heap array, owned; dnsmsg_reply_clear frees */
+    size_t rr_count;    /* answer + authority + additional, minus OPT */
+    struct dns_rr *rrs; /* heap array, owned; dnsmsg_reply_clear frees */
 };
 
 /*
@@ -99,8 +99,8 @@ size_t dnsmsg_build_query(unsigned char *buf, size_t buflen, uint16_t id,
  * freed with dnsmsg_reply_clear; otherwise nothing is allocated.
  */
 enum dnsmsg_status dnsmsg_parse(const unsigned char *buf, size_t len,
-                                uint16_t id, const char *name,
-                                uint16_t type, struct dns_reply *reply);
+                                uint16_t id, const char *name, uint16_t type,
+                                struct dns_reply *reply);
 
 void dnsmsg_reply_clear(struct dns_reply *reply);
 

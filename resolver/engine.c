@@ -32,7 +32,8 @@
 
 /* ---- clocks and small helpers ---- */
 
-uint64_t engine_monotonic_ns(void)
+uint64_t
+engine_monotonic_ns(void)
 {
     struct timespec ts;
 
@@ -40,19 +41,22 @@ uint64_t engine_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t engine_monotonic_ms(void)
+uint64_t
+engine_monotonic_ms(void)
 {
     return engine_monotonic_ns() / 1000000u;
 }
 
-uint64_t engine_clock_ms(const struct resolver *r)
+uint64_t
+engine_clock_ms(const struct resolver *r)
 {
     if (r->options.clock)
         return r->options.clock(r->options.clock_arg);
     return engine_monotonic_ms();
 }
 
-uint32_t engine_hash(const char *text)
+uint32_t
+engine_hash(const char *text)
 {
     uint32_t h = 2166136261u;
 
@@ -63,7 +67,8 @@ uint32_t engine_hash(const char *text)
     return h;
 }
 
-void resolver_options_init(struct resolver_options *o)
+void
+resolver_options_init(struct resolver_options *o)
 {
     memset(o, 0, sizeof(*o));
     o->step_timeout_ms = 1000;
@@ -87,7 +92,8 @@ void resolver_options_init(struct resolver_options *o)
 
 /* ---- deadline heap (event thread) ---- */
 
-static void heap_swap(struct resolver *r, size_t a, size_t b)
+static void
+heap_swap(struct resolver *r, size_t a, size_t b)
 {
     struct waiter *t = r->heap[a];
 
@@ -97,7 +103,8 @@ static void heap_swap(struct resolver *r, size_t a, size_t b)
     r->heap[b]->heap_index = b;
 }
 
-static void heap_up(struct resolver *r, size_t i)
+static void
+heap_up(struct resolver *r, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -109,7 +116,8 @@ static void heap_up(struct resolver *r, size_t i)
     }
 }
 
-static void heap_down(struct resolver *r, size_t i)
+static void
+heap_down(struct resolver *r, size_t i)
 {
     for (;;) {
         size_t left = 2 * i + 1, right = left + 1, least = i;
@@ -127,7 +135,8 @@ static void heap_down(struct resolver *r, size_t i)
     }
 }
 
-static int heap_push(struct resolver *r, struct waiter *w)
+static int
+heap_push(struct resolver *r, struct waiter *w)
 {
     if (r->heap_count == r->heap_capacity) {
         size_t cap = r->heap_capacity ? r->heap_capacity * 2 : 64;
@@ -144,7 +153,8 @@ static int heap_push(struct resolver *r, struct waiter *w)
     return 0;
 }
 
-static void heap_remove(struct resolver *r, struct waiter *w)
+static void
+heap_remove(struct resolver *r, struct waiter *w)
 {
     size_t i = w->heap_index;
 
@@ -159,24 +169,26 @@ static void heap_remove(struct resolver *r, struct waiter *w)
 
 /* ---- pending lookups (event thread) ---- */
 
-static struct lookup **pending_slot(struct resolver *r, const char *domain,
-                                    uint32_t hash)
+static struct lookup **
+pending_slot(struct resolver *r, const char *domain, uint32_t hash)
 {
     struct lookup **slot = &r->pending[hash % PENDING_BUCKETS];
 
-    while (*slot && ((*slot)->hash != hash ||
-                     strcmp((*slot)->domain, domain) != 0))
+    while (*slot &&
+           ((*slot)->hash != hash || strcmp((*slot)->domain, domain) != 0))
         slot = &(*slot)->hash_next;
     return slot;
 }
 
-static void waiter_deliver(struct waiter *w, struct route_result *result)
+static void
+waiter_deliver(struct waiter *w, struct route_result *result)
 {
     w->done(w->arg, result);
     free(w);
 }
 
-void engine_lookup_finished(struct lookup *l, struct route_result *result)
+void
+engine_lookup_finished(struct lookup *l, struct route_result *result)
 {
     struct resolver *r = l->resolver;
     struct lookup **slot = pending_slot(r, l->domain, l->hash);
@@ -185,8 +197,7 @@ void engine_lookup_finished(struct lookup *l, struct route_result *result)
     if (l->shared && *slot == l) {
         *slot = l->hash_next;
         r->pending_count--;
-        atomic_fetch_sub_explicit(&r->stat_inflight, 1,
-                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&r->stat_inflight, 1, memory_order_relaxed);
     }
     while (w) {
         struct waiter *next = w->next;
@@ -200,22 +211,23 @@ void engine_lookup_finished(struct lookup *l, struct route_result *result)
 }
 
 /* Deliver the deadline result: the stale route when the cache has one. */
-static void waiter_expire(struct resolver *r, struct waiter *w)
+static void
+waiter_expire(struct resolver *r, struct waiter *w)
 {
     struct route_result *result = NULL;
 
     if (r->cache)
-        result = route_cache_get_stale(r->cache, w->domain,
-                                       engine_clock_ms(r), "deadline");
+        result = route_cache_get_stale(r->cache, w->domain, engine_clock_ms(r),
+                                       "deadline");
     if (result)
         atomic_fetch_add_explicit(&r->stat_stale, 1, memory_order_relaxed);
     else
-        result = route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                     "deadline");
+        result = route_result_simple(ROUTE_TEMP_ERROR, w->domain, "deadline");
     waiter_deliver(w, result);
 }
 
-static void expire_waiters(struct resolver *r)
+static void
+expire_waiters(struct resolver *r)
 {
     uint64_t now = engine_monotonic_ms();
 
@@ -235,7 +247,8 @@ static void expire_waiters(struct resolver *r)
 }
 
 /* Attach a waiter to the lookup of its domain, starting one if needed. */
-static void route_request(struct resolver *r, struct waiter *w)
+static void
+route_request(struct resolver *r, struct waiter *w)
 {
     uint32_t hash = engine_hash(w->domain);
     struct lookup **slot = pending_slot(r, w->domain, hash);
@@ -247,39 +260,35 @@ static void route_request(struct resolver *r, struct waiter *w)
     } else {
         /* Another lookup may have filled the cache since the submitting
          * thread looked. */
-        if (r->cache &&
-            route_cache_get(r->cache, w->domain, engine_clock_ms(r),
-                            &cached) != CACHE_MISS) {
-            atomic_fetch_add_explicit(&r->stat_hits, 1,
-                                      memory_order_relaxed);
+        if (r->cache && route_cache_get(r->cache, w->domain, engine_clock_ms(r),
+                                        &cached) != CACHE_MISS) {
+            atomic_fetch_add_explicit(&r->stat_hits, 1, memory_order_relaxed);
             waiter_deliver(w, cached);
             return;
         }
         if (r->pending_count >= r->options.max_inflight) {
             atomic_fetch_add_explicit(&r->stat_limited, 1,
                                       memory_order_relaxed);
-            waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR,
-                                                  w->domain,
+            waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
                                                   "inflight_limit"));
             return;
         }
         l = lookup_new(r, w->domain);
         if (!l) {
-            waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR,
-                                                  w->domain, "nomem"));
+            waiter_deliver(
+                w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
             return;
         }
         l->hash_next = NULL;
         l->shared = true;
         *slot = l;
         r->pending_count++;
-        atomic_fetch_add_explicit(&r->stat_inflight, 1,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&r->stat_inflight, 1, memory_order_relaxed);
     }
 
     if (heap_push(r, w) < 0) {
-        waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                              "nomem"));
+        waiter_deliver(
+            w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
         if (!l->waiters && l->outstanding == 0 && !l->mx) {
             *slot = l->hash_next;
             r->pending_count--;
@@ -301,21 +310,22 @@ static void route_request(struct resolver *r, struct waiter *w)
 }
 
 /* Start a private lookup on one server for a single waiter. */
-static void route_request_on(struct resolver *r, struct waiter *w,
-                             unsigned server_index, bool tcp_only)
+static void
+route_request_on(struct resolver *r, struct waiter *w, unsigned server_index,
+                 bool tcp_only)
 {
     struct lookup *l;
 
     if (server_index >= r->server_count) {
-        waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                              "no_server"));
+        waiter_deliver(
+            w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "no_server"));
         return;
     }
     l = lookup_new(r, w->domain);
     if (!l || heap_push(r, w) < 0) {
         lookup_free(l);
-        waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                              "nomem"));
+        waiter_deliver(
+            w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
         return;
     }
     l->only_server = (int)server_index;
@@ -326,7 +336,8 @@ static void route_request_on(struct resolver *r, struct waiter *w,
     lookup_run(l);
 }
 
-static void drain_queue(struct resolver *r)
+static void
+drain_queue(struct resolver *r)
 {
     struct request *req;
 
@@ -354,8 +365,8 @@ static void drain_queue(struct resolver *r)
 
 /* ---- the event loop ---- */
 
-void engine_sock_state(void *data, ares_socket_t fd, int readable,
-                       int writable)
+void
+engine_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
     struct channel *ch = data;
     struct resolver *r = ch->resolver;
@@ -368,12 +379,12 @@ void engine_sock_state(void *data, ares_socket_t fd, int readable,
         epoll_ctl(r->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
         return;
     }
-    if (epoll_ctl(r->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 &&
-        errno == ENOENT)
+    if (epoll_ctl(r->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
         epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int next_timeout_ms(struct resolver *r)
+static int
+next_timeout_ms(struct resolver *r)
 {
     uint64_t best_us = UINT64_MAX;
 
@@ -385,8 +396,8 @@ static int next_timeout_ms(struct resolver *r)
             continue;
         tvp = ares_timeout(ch->ares, NULL, &tv);
         if (tvp) {
-            uint64_t us = (uint64_t)tvp->tv_sec * 1000000u +
-                          (uint64_t)tvp->tv_usec;
+            uint64_t us =
+                (uint64_t)tvp->tv_sec * 1000000u + (uint64_t)tvp->tv_usec;
 
             if (us < best_us)
                 best_us = us;
@@ -406,7 +417,8 @@ static int next_timeout_ms(struct resolver *r)
     return (int)((best_us + 999) / 1000);
 }
 
-static void *event_thread(void *arg)
+static void *
+event_thread(void *arg)
 {
     struct resolver *r = arg;
     struct epoll_event events[64];
@@ -434,11 +446,10 @@ static void *event_thread(void *arg)
             }
             ch = r->channels[tag >> 32];
             fd = (int)(uint32_t)tag;
-            ares_process_fd(ch->ares,
-                            (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
-                                ? fd
-                                : ARES_SOCKET_BAD,
-                            (ev & EPOLLOUT) ? fd : ARES_SOCKET_BAD);
+            ares_process_fd(
+                ch->ares,
+                (ev & (EPOLLIN | EPOLLERR | EPOLLHUP)) ? fd : ARES_SOCKET_BAD,
+                (ev & EPOLLOUT) ? fd : ARES_SOCKET_BAD);
         }
 
         pthread_mutex_lock(&r->queue_lock);
@@ -463,8 +474,8 @@ static void *event_thread(void *arg)
 
 /* ---- construction ---- */
 
-struct resolver *resolver_new(const struct resolver_options *options,
-                              char *err, size_t errlen)
+struct resolver *
+resolver_new(const struct resolver_options *options, char *err, size_t errlen)
 {
     struct resolver *r;
     struct epoll_event ev;
@@ -519,8 +530,7 @@ struct resolver *resolver_new(const struct resolver_options *options,
             goto fail;
         }
         r->servers[i].index = i;
-        if (server_parse(options->servers[i], &r->servers[i], err,
-                         errlen) < 0)
+        if (server_parse(options->servers[i], &r->servers[i], err, errlen) < 0)
             goto fail;
     }
     r->server_count = options->server_count;
@@ -541,8 +551,7 @@ struct resolver *resolver_new(const struct resolver_options *options,
     if (options->cache_size > 0) {
         r->cache = route_cache_new(options->cache_size,
                                    (uint64_t)options->stale_window_s * 1000,
-                                   (uint64_t)options->temp_error_ttl_s *
-                                       1000);
+                                   (uint64_t)options->temp_error_ttl_s * 1000);
         if (!r->cache) {
             snprintf(err, errlen, "out of memory for the cache");
             goto fail;
@@ -550,8 +559,8 @@ struct resolver *resolver_new(const struct resolver_options *options,
     }
 
     if (options->host_cache_slots > 0) {
-        r->hosts = host_cache_new(options->host_cache_slots,
-                                  options->ttl_max_s);
+        r->hosts =
+            host_cache_new(options->host_cache_slots, options->ttl_max_s);
         if (!r->hosts) {
             snprintf(err, errlen, "out of memory for the exchange cache");
             goto fail;
@@ -590,7 +599,8 @@ fail:
     return NULL;
 }
 
-static void wake(struct resolver *r)
+static void
+wake(struct resolver *r)
 {
     uint64_t one = 1;
 
@@ -599,7 +609,8 @@ static void wake(struct resolver *r)
         return;
 }
 
-void resolver_free(struct resolver *r)
+void
+resolver_free(struct resolver *r)
 {
     if (!r)
         return;
@@ -621,8 +632,8 @@ void resolver_free(struct resolver *r)
         struct waiter *w = r->heap[0];
 
         heap_remove(r, w);
-        waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                              "shutdown"));
+        waiter_deliver(
+            w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "shutdown"));
     }
     for (unsigned i = 0; i < PENDING_BUCKETS; i++) {
         while (r->pending[i]) {
@@ -652,7 +663,8 @@ void resolver_free(struct resolver *r)
 /* NOTE: the queue itself has no bound.  Each request is small and the
  * event thread rejects lookups past max_inflight as soon as it reads
  * them, but a flood of asynchronous submissions grows it meanwhile. */
-static int enqueue(struct resolver *r, struct request *req)
+static int
+enqueue(struct resolver *r, struct request *req)
 {
     bool stopping;
 
@@ -685,10 +697,9 @@ static int enqueue(struct resolver *r, struct request *req)
  * failed refresh).  Returns NULL, with the normalized domain in
  * normalized, when a lookup must run.
  */
-static struct route_result *answer_immediately(struct resolver *r,
-                                               const char *domain,
-                                               int only_server,
-                                               char *normalized)
+static struct route_result *
+answer_immediately(struct resolver *r, const char *domain, int only_server,
+                   char *normalized)
 {
     const char *reason = NULL;
     struct route_result *result = NULL;
@@ -704,24 +715,22 @@ static struct route_result *answer_immediately(struct resolver *r,
         return result;
     }
     if (r->cache && only_server < 0) {
-        enum cache_lookup c = route_cache_get(r->cache, normalized,
-                                              engine_clock_ms(r), &result);
+        enum cache_lookup c =
+            route_cache_get(r->cache, normalized, engine_clock_ms(r), &result);
 
         if (c == CACHE_FRESH)
-            atomic_fetch_add_explicit(&r->stat_hits, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&r->stat_hits, 1, memory_order_relaxed);
         else if (c == CACHE_STALE)
-            atomic_fetch_add_explicit(&r->stat_stale, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&r->stat_stale, 1, memory_order_relaxed);
     }
     return result;
 }
 
 /* Queue a lookup of an already normalized domain for the event thread;
  * done runs exactly once, here when queuing fails. */
-static void queue_route(struct resolver *r, const char *normalized,
-                        unsigned deadline_ms, int only_server, bool tcp_only,
-                        resolver_done_fn done, void *arg)
+static void
+queue_route(struct resolver *r, const char *normalized, unsigned deadline_ms,
+            int only_server, bool tcp_only, resolver_done_fn done, void *arg)
 {
     struct waiter *w = calloc(1, sizeof(*w));
     struct request *req = calloc(1, sizeof(*req));
@@ -729,8 +738,7 @@ static void queue_route(struct resolver *r, const char *normalized,
     if (!w || !req) {
         free(w);
         free(req);
-        done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized,
-                                      "nomem"));
+        done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem"));
         return;
     }
     memcpy(w->domain, normalized, strlen(normalized) + 1);
@@ -743,14 +751,14 @@ static void queue_route(struct resolver *r, const char *normalized,
     if (enqueue(r, req) < 0) {
         free(w);
         free(req);
-        done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized,
-                                      "shutdown"));
+        done(arg,
+             route_result_simple(ROUTE_TEMP_ERROR, normalized, "shutdown"));
     }
 }
 
-static void submit_route(struct resolver *r, const char *domain,
-                         unsigned deadline_ms, int only_server, bool tcp_only,
-                         resolver_done_fn done, void *arg)
+static void
+submit_route(struct resolver *r, const char *domain, unsigned deadline_ms,
+             int only_server, bool tcp_only, resolver_done_fn done, void *arg)
 {
     char normalized[NAME_MAX_TEXT + 1];
     struct route_result *result;
@@ -760,13 +768,13 @@ static void submit_route(struct resolver *r, const char *domain,
         done(arg, result);
         return;
     }
-    queue_route(r, normalized, deadline_ms, only_server, tcp_only, done,
-                arg);
+    queue_route(r, normalized, deadline_ms, only_server, tcp_only, done, arg);
 }
 
-void resolver_route_lookup_async(struct resolver *r, const char *domain,
-                                 unsigned deadline_ms, resolver_done_fn done,
-                                 void *arg)
+void
+resolver_route_lookup_async(struct resolver *r, const char *domain,
+                            unsigned deadline_ms, resolver_done_fn done,
+                            void *arg)
 {
     submit_route(r, domain, deadline_ms, -1, false, done, arg);
 }
@@ -778,10 +786,11 @@ struct sync_wait {
     struct route_result *result;
     bool finished;
     bool abandoned;
-    atomic_uint refs;     /* caller and callback */
+    atomic_uint refs; /* caller and callback */
 };
 
-static void sync_wait_unref(struct sync_wait *s)
+static void
+sync_wait_unref(struct sync_wait *s)
 {
     if (atomic_fetch_sub(&s->refs, 1) == 1) {
         pthread_mutex_destroy(&s->lock);
@@ -790,7 +799,8 @@ static void sync_wait_unref(struct sync_wait *s)
     }
 }
 
-static void sync_done(void *arg, struct route_result *result)
+static void
+sync_done(void *arg, struct route_result *result)
 {
     struct sync_wait *s = arg;
 
@@ -806,10 +816,9 @@ static void sync_done(void *arg, struct route_result *result)
     sync_wait_unref(s);
 }
 
-static struct route_result *lookup_blocking(struct resolver *r,
-                                            const char *domain,
-                                            unsigned deadline_ms,
-                                            int only_server, bool tcp_only)
+static struct route_result *
+lookup_blocking(struct resolver *r, const char *domain, unsigned deadline_ms,
+                int only_server, bool tcp_only)
 {
     char normalized[NAME_MAX_TEXT + 1];
     struct sync_wait *s;
@@ -833,8 +842,8 @@ static struct route_result *lookup_blocking(struct resolver *r,
     pthread_condattr_destroy(&attr);
     atomic_init(&s->refs, 2);
 
-    queue_route(r, normalized, deadline_ms, only_server, tcp_only,
-                sync_done, s);
+    queue_route(r, normalized, deadline_ms, only_server, tcp_only, sync_done,
+                s);
 
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += (time_t)(total_ms / 1000);
@@ -858,33 +867,31 @@ static struct route_result *lookup_blocking(struct resolver *r,
     /* The event thread missed the deadline by the whole grace period, or
      * memory ran out, so the deadline result is made here. */
     if (!result)
-        result = route_result_simple(ROUTE_TEMP_ERROR, normalized,
-                                     "deadline");
+        result = route_result_simple(ROUTE_TEMP_ERROR, normalized, "deadline");
     return result;
 }
 
-struct route_result *resolver_route_lookup(struct resolver *r,
-                                           const char *domain,
-                                           unsigned deadline_ms)
+struct route_result *
+resolver_route_lookup(struct resolver *r, const char *domain,
+                      unsigned deadline_ms)
 {
     return lookup_blocking(r, domain, deadline_ms, -1, false);
 }
 
-struct route_result *resolver_route_lookup_on(struct resolver *r,
-                                              const char *domain,
-                                              unsigned server_index,
-                                              bool tcp_only,
-                                              unsigned deadline_ms)
+struct route_result *
+resolver_route_lookup_on(struct resolver *r, const char *domain,
+                         unsigned server_index, bool tcp_only,
+                         unsigned deadline_ms)
 {
     if (server_index >= r->server_count)
         return route_result_simple(ROUTE_TEMP_ERROR, "", "no_server");
-    return lookup_blocking(r, domain, deadline_ms, (int)server_index,
-                           tcp_only);
+    return lookup_blocking(r, domain, deadline_ms, (int)server_index, tcp_only);
 }
 
-int resolver_raw_query_async(struct resolver *r, unsigned server_index,
-                             const char *name, uint16_t type,
-                             resolver_raw_done_fn done, void *arg)
+int
+resolver_raw_query_async(struct resolver *r, unsigned server_index,
+                         const char *name, uint16_t type,
+                         resolver_raw_done_fn done, void *arg)
 {
     char normalized[NAME_MAX_TEXT + 1];
     const char *reason;
@@ -935,7 +942,8 @@ struct raw_wait {
     atomic_uint refs;
 };
 
-static void raw_wait_unref(struct raw_wait *w)
+static void
+raw_wait_unref(struct raw_wait *w)
 {
     if (atomic_fetch_sub(&w->refs, 1) == 1) {
         pthread_mutex_destroy(&w->lock);
@@ -944,7 +952,8 @@ static void raw_wait_unref(struct raw_wait *w)
     }
 }
 
-static void raw_sync_done(void *arg, struct resolver_raw_result *raw)
+static void
+raw_sync_done(void *arg, struct resolver_raw_result *raw)
 {
     struct raw_wait *w = arg;
 
@@ -960,11 +969,9 @@ static void raw_sync_done(void *arg, struct resolver_raw_result *raw)
     raw_wait_unref(w);
 }
 
-struct resolver_raw_result *resolver_raw_query(struct resolver *r,
-                                               unsigned server_index,
-                                               const char *name,
-                                               uint16_t type,
-                                               unsigned deadline_ms)
+struct resolver_raw_result *
+resolver_raw_query(struct resolver *r, unsigned server_index, const char *name,
+                   uint16_t type, unsigned deadline_ms)
 {
     struct raw_wait *w = calloc(1, sizeof(*w));
     pthread_condattr_t attr;
@@ -1002,35 +1009,36 @@ struct resolver_raw_result *resolver_raw_query(struct resolver *r,
     return raw;
 }
 
-const char *resolver_server_name(const struct resolver *r,
-                                 unsigned server_index)
+const char *
+resolver_server_name(const struct resolver *r, unsigned server_index)
 {
     if (!r || server_index >= r->server_count)
         return NULL;
     return r->servers[server_index].text;
 }
 
-unsigned resolver_server_count(const struct resolver *r)
+unsigned
+resolver_server_count(const struct resolver *r)
 {
     return r ? r->server_count : 0;
 }
 
-void resolver_get_stats(struct resolver *r, struct resolver_stats *stats)
+void
+resolver_get_stats(struct resolver *r, struct resolver_stats *stats)
 {
     memset(stats, 0, sizeof(*stats));
-    stats->lookups = atomic_load_explicit(&r->stat_lookups,
-                                          memory_order_relaxed);
-    stats->cache_hits = atomic_load_explicit(&r->stat_hits,
-                                             memory_order_relaxed);
-    stats->cache_stale = atomic_load_explicit(&r->stat_stale,
-                                              memory_order_relaxed);
-    stats->merged = atomic_load_explicit(&r->stat_merged,
-                                         memory_order_relaxed);
-    stats->inflight_limited = atomic_load_explicit(&r->stat_limited,
-                                                   memory_order_relaxed);
-    stats->queries_sent = atomic_load_explicit(&r->stat_queries,
-                                               memory_order_relaxed);
-    stats->inflight = atomic_load_explicit(&r->stat_inflight,
-                                           memory_order_relaxed);
+    stats->lookups =
+        atomic_load_explicit(&r->stat_lookups, memory_order_relaxed);
+    stats->cache_hits =
+        atomic_load_explicit(&r->stat_hits, memory_order_relaxed);
+    stats->cache_stale =
+        atomic_load_explicit(&r->stat_stale, memory_order_relaxed);
+    stats->merged = atomic_load_explicit(&r->stat_merged, memory_order_relaxed);
+    stats->inflight_limited =
+        atomic_load_explicit(&r->stat_limited, memory_order_relaxed);
+    stats->queries_sent =
+        atomic_load_explicit(&r->stat_queries, memory_order_relaxed);
+    stats->inflight =
+        atomic_load_explicit(&r->stat_inflight, memory_order_relaxed);
     stats->cache_entries = r->cache ? route_cache_count(r->cache) : 0;
 }

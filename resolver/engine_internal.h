@@ -35,17 +35,17 @@ struct server;
 struct channel {
     struct resolver *resolver;
     struct server *server;
-    unsigned index;              /* in resolver->channels */
-    bool tcp;                    /* ARES_FLAG_USEVC channel */
+    unsigned index; /* in resolver->channels */
+    bool tcp;       /* ARES_FLAG_USEVC channel */
     ares_channel ares;
     bool ares_ready;
     struct step *steps[STEP_BUCKETS]; /* in flight, by query id */
-    unsigned active;             /* steps in flight */
+    unsigned active;                  /* steps in flight */
 };
 
 struct server {
     unsigned index;
-    char text[64];               /* "127.0.0.1:53", "[::1]:53" */
+    char text[64]; /* "127.0.0.1:53", "[::1]:53" */
     struct sockaddr_storage addr;
     socklen_t addrlen;
     struct channel udp, tcp;
@@ -71,25 +71,25 @@ typedef void (*question_done_fn)(struct question *question);
  * following CNAMEs the reply leaves unanswered. */
 struct question {
     struct resolver *resolver;
-    char *name;                  /* current name (a CNAME target later) */
-    char *asked;                 /* the name first asked */
+    char *name;  /* current name (a CNAME target later) */
+    char *asked; /* the name first asked */
     uint16_t type;
-    int only_server;             /* -1: every server in order */
-    bool tcp_only;               /* every step over TCP, no EDNS */
+    int only_server; /* -1: every server in order */
+    bool tcp_only;   /* every step over TCP, no EDNS */
     unsigned server_pos;
     unsigned rung;
-    int truncated_rung;          /* UDP rung that returned TC, or -1 */
+    int truncated_rung; /* UDP rung that returned TC, or -1 */
     unsigned attempts;
-    unsigned cname_links_total;  /* over every re-ask */
+    unsigned cname_links_total; /* over every re-ask */
     const char *last_error;
     int last_rcode;
     int last_server;
-    bool keep_answers;           /* raw queries: format the answers */
+    bool keep_answers; /* raw queries: format the answers */
     bool last_aa;
     char **answers;
     size_t answer_count;
-    struct step_log *log;        /* owner's evidence */
-    question_done_fn done;       /* called once, outcome filled */
+    struct step_log *log;  /* owner's evidence */
+    question_done_fn done; /* called once, outcome filled */
     void *owner;
     struct question_outcome outcome;
 };
@@ -104,7 +104,7 @@ struct step {
     unsigned attempt;
     size_t query_len;
     unsigned char query[DNS_QUERY_MAX];
-    unsigned char *reply;        /* UDP reply captured by the wrapper */
+    unsigned char *reply; /* UDP reply captured by the wrapper */
     size_t reply_len;
     bool mismatch_seen;
     uint64_t started_ns;
@@ -113,21 +113,21 @@ struct step {
 /* A waiter of a route lookup: one per submission. */
 struct waiter {
     char domain[NAME_MAX_TEXT + 1];
-    uint64_t deadline_ms;        /* real monotonic clock */
+    uint64_t deadline_ms; /* real monotonic clock */
     resolver_done_fn done;
     void *arg;
     size_t heap_index;
     struct lookup *lookup;
-    struct waiter *prev, *next;  /* in lookup->waiters */
+    struct waiter *prev, *next; /* in lookup->waiters */
 };
 
 /* A submission queued for the event thread. */
 struct request {
     struct request *next;
-    struct waiter *waiter;       /* route lookup, or NULL for raw */
-    int only_server;             /* route lookup on one server, or -1 */
+    struct waiter *waiter; /* route lookup, or NULL for raw */
+    int only_server;       /* route lookup on one server, or -1 */
     bool tcp_only;
-    unsigned server_index;       /* raw query */
+    unsigned server_index; /* raw query */
     char *name;
     uint16_t type;
     resolver_raw_done_fn raw_done;
@@ -138,8 +138,8 @@ struct request {
 struct lookup_exchange {
     char *name;
     uint16_t preference;
-    const char *static_why;      /* "ip_literal", "localhost",
-                                    "not_checked", or NULL */
+    const char *static_why;        /* "ip_literal", "localhost",
+                                      "not_checked", or NULL */
     struct question *questions[2]; /* A, AAAA */
     struct exchange_eval eval;
 };
@@ -154,19 +154,19 @@ enum lookup_phase {
 /* One route lookup in flight, shared by every waiter of its domain. */
 struct lookup {
     struct resolver *resolver;
-    int only_server;             /* -1, or the one server to ask */
+    int only_server; /* -1, or the one server to ask */
     bool tcp_only;
-    bool shared;                 /* in the pending table, cached */
+    bool shared; /* in the pending table, cached */
     struct lookup *hash_next;
     uint32_t hash;
     char domain[NAME_MAX_TEXT + 1];
     struct waiter *waiters;
     enum lookup_phase phase;
-    unsigned outstanding;        /* questions not done, plus one while
-                                    a phase is starting */
+    unsigned outstanding; /* questions not done, plus one while
+                             a phase is starting */
     struct step_log log;
     struct question *mx;
-    struct question *check;      /* A for the NXDOMAIN check */
+    struct question *check; /* A for the NXDOMAIN check */
     struct question *implicit[2];
     struct lookup_exchange *exchanges;
     size_t exchange_count;
@@ -183,17 +183,17 @@ struct resolver {
     unsigned channel_count;
 
     int epoll_fd;
-    int event_fd;                /* wakes the event thread */
+    int event_fd; /* wakes the event thread */
     pthread_t thread;
     bool thread_started;
 
-    pthread_mutex_t queue_lock;  /* guards queue_head/tail and stopping */
+    pthread_mutex_t queue_lock; /* guards queue_head/tail and stopping */
     struct request *queue_head, *queue_tail;
     bool stopping;
-    atomic_bool stop_seen;       /* read by the event thread unlocked */
+    atomic_bool stop_seen; /* read by the event thread unlocked */
 
-    struct route_cache *cache;   /* thread-safe itself */
-    struct host_cache *hosts;    /* exchange addresses; event thread */
+    struct route_cache *cache; /* thread-safe itself */
+    struct host_cache *hosts;  /* exchange addresses; event thread */
 
     /* Counters (relaxed atomics). */
     atomic_ullong stat_lookups, stat_hits, stat_stale, stat_merged;
@@ -203,7 +203,7 @@ struct resolver {
     /* Event thread only. */
     struct lookup *pending[PENDING_BUCKETS];
     unsigned pending_count;
-    struct waiter **heap;        /* async deadlines, min-heap */
+    struct waiter **heap; /* async deadlines, min-heap */
     size_t heap_count, heap_capacity;
     unsigned char udp_buffer[UDP_REPLY_MAX];
 };
@@ -232,8 +232,7 @@ void engine_sock_state(void *data, ares_socket_t fd, int readable,
                        int writable);
 /* engine.c: hand a finished lookup's result to its waiters and free the
  * lookup.  Takes over the caller's reference of result. */
-void engine_lookup_finished(struct lookup *lookup,
-                            struct route_result *result);
+void engine_lookup_finished(struct lookup *lookup, struct route_result *result);
 uint32_t engine_hash(const char *text);
 
 /* lookup.c: allocate a route lookup (NULL when memory ran out).  The

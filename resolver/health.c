@@ -115,8 +115,7 @@ health_new(const struct health_options *opts, const char *const *servers,
     health->opts = *opts;
     if (health->opts.now_ms == NULL)
         health->opts.now_ms = health_clock_monotonic;
-    health->servers = calloc(nservers ? nservers : 1,
-                             sizeof(*health->servers));
+    health->servers = calloc(nservers ? nservers : 1, sizeof(*health->servers));
     if (health->servers == NULL)
         goto nomem;
     health->nservers = nservers;
@@ -288,19 +287,17 @@ health_record_outcome(struct health *health, const char *server,
      * suspect or unhealthy one is judged by its canary rounds. */
     if (s->state != HEALTH_HEALTHY)
         goto done;
-    health_window_count_locked(health, s, now, &samples, &failures,
-                               &rtt_avg);
+    health_window_count_locked(health, s, now, &samples, &failures, &rtt_avg);
     if (samples >= health->opts.min_samples &&
         failures * 100 >= health->opts.suspect_pct * samples) {
         char reason[160];
 
         snprintf(reason, sizeof(reason),
-                 "%u of %u queries failed in the last %u s", failures,
-                 samples, health->opts.window_s);
+                 "%u of %u queries failed in the last %u s", failures, samples,
+                 health->opts.window_s);
         s->clean_rounds = 0;
         s->canary_requested = true;
-        health_transition_locked(s, HEALTH_SUSPECT, s->lying, reason,
-                                 &change);
+        health_transition_locked(s, HEALTH_SUSPECT, s->lying, reason, &change);
     }
 
 done:
@@ -387,8 +384,7 @@ health_record_canary(struct health *health, const char *server,
             s->canary_requested = true;
             health_transition_locked(s, HEALTH_SUSPECT, lying, why, &change);
         } else {
-            health_transition_locked(s, HEALTH_UNHEALTHY, lying, why,
-                                     &change);
+            health_transition_locked(s, HEALTH_UNHEALTHY, lying, why, &change);
         }
         goto done;
     }

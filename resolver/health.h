@@ -27,12 +27,12 @@ enum health_state {
 
 /* Outcome of one DNS step against one server. */
 enum health_outcome {
-    HEALTH_OUTCOME_OK = 0,    /* a definitive reply: NOERROR or NXDOMAIN */
-    HEALTH_OUTCOME_TIMEOUT,   /* no reply within the step timeout */
-    HEALTH_OUTCOME_SERVFAIL,  /* rcode SERVFAIL */
-    HEALTH_OUTCOME_REFUSED,   /* rcode REFUSED */
-    HEALTH_OUTCOME_NETWORK,   /* connection refused, unreachable, reset */
-    HEALTH_OUTCOME_MALFORMED, /* unparsable, mismatched or cut reply */
+    HEALTH_OUTCOME_OK = 0,        /* a definitive reply: NOERROR or NXDOMAIN */
+    HEALTH_OUTCOME_TIMEOUT,       /* no reply within the step timeout */
+    HEALTH_OUTCOME_SERVFAIL,      /* rcode SERVFAIL */
+    HEALTH_OUTCOME_REFUSED,       /* rcode REFUSED */
+    HEALTH_OUTCOME_NETWORK,       /* connection refused, unreachable, reset */
+    HEALTH_OUTCOME_MALFORMED,     /* unparsable, mismatched or cut reply */
     HEALTH_OUTCOME_EDNS_FALLBACK, /* a reply that forced a lower rung */
     HEALTH_OUTCOME_COUNT,
 };
@@ -52,10 +52,10 @@ struct health_canary_round {
 };
 
 struct health_options {
-    unsigned window_s;       /* sliding window for outcome ratios */
-    unsigned min_samples;    /* outcomes needed before a ratio counts */
-    unsigned suspect_pct;    /* failure ratio (percent) that makes suspect */
-    unsigned recover_rounds; /* consecutive clean canary rounds to recover */
+    unsigned window_s;          /* sliding window for outcome ratios */
+    unsigned min_samples;       /* outcomes needed before a ratio counts */
+    unsigned suspect_pct;       /* failure ratio (percent) that makes suspect */
+    unsigned recover_rounds;    /* consecutive clean canary rounds to recover */
     unsigned canary_interval_s; /* scheduled rounds; 0 disables them */
     /* Time between rounds while a server is suspect or unhealthy, so a
      * recovery is noticed sooner than the scheduled interval. */
@@ -67,9 +67,9 @@ struct health_options {
 
     /* Called once per state change or trust change, after the lock is
      * released. reason is a short sentence valid only during the call. */
-    void (*on_transition)(void *arg, const char *server,
-                          enum health_state from, enum health_state to,
-                          bool trusted_for_negatives, const char *reason);
+    void (*on_transition)(void *arg, const char *server, enum health_state from,
+                          enum health_state to, bool trusted_for_negatives,
+                          const char *reason);
     void *transition_arg;
 };
 
@@ -79,13 +79,13 @@ struct health;
 struct health_report {
     enum health_state state;
     bool trusted_for_negatives; /* healthy and not caught lying */
-    bool lying; /* rewrote NXDOMAIN or denied a protected domain, and has
-                   not passed recover_rounds clean rounds since */
-    unsigned samples;           /* outcomes in the window */
-    unsigned failures;          /* failed outcomes in the window */
-    unsigned rtt_avg_ms;        /* mean round trip of OK outcomes */
-    unsigned clean_rounds;      /* consecutive clean canary rounds */
-    char reason[160];           /* why the server is in this state */
+    bool lying;        /* rewrote NXDOMAIN or denied a protected domain, and has
+                          not passed recover_rounds clean rounds since */
+    unsigned samples;  /* outcomes in the window */
+    unsigned failures; /* failed outcomes in the window */
+    unsigned rtt_avg_ms;   /* mean round trip of OK outcomes */
+    unsigned clean_rounds; /* consecutive clean canary rounds */
+    char reason[160];      /* why the server is in this state */
 };
 
 /* Fill opts with defaults: 60 s window, 10 samples, 50 %, 2 rounds,
@@ -125,8 +125,7 @@ void health_record_outcome(struct health *health, const char *server,
  * no usable exchange) for a domain that must exist. The server becomes
  * suspect, loses trust for negative answers and a canary round is due.
  */
-void health_record_protected_negative(struct health *health,
-                                      const char *server,
+void health_record_protected_negative(struct health *health, const char *server,
                                       const char *domain);
 
 /* Record a finished canary round for one server. */

@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct host_slot {
-    char *name;          /* NULL when empty */
+    char *name; /* NULL when empty */
     uint16_t type;
     uint64_t expires_ms;
     struct answer answer;
@@ -21,7 +21,8 @@ struct host_cache {
     uint32_t ttl_max_s;
 };
 
-static uint32_t hash_key(const char *name, uint16_t type)
+static uint32_t
+hash_key(const char *name, uint16_t type)
 {
     uint32_t h = 2166136261u ^ type;
 
@@ -32,7 +33,8 @@ static uint32_t hash_key(const char *name, uint16_t type)
     return h;
 }
 
-struct host_cache *host_cache_new(unsigned slot_count, uint32_t ttl_max_s)
+struct host_cache *
+host_cache_new(unsigned slot_count, uint32_t ttl_max_s)
 {
     struct host_cache *cache;
     unsigned n = 1;
@@ -54,14 +56,16 @@ struct host_cache *host_cache_new(unsigned slot_count, uint32_t ttl_max_s)
     return cache;
 }
 
-static void slot_clear(struct host_slot *slot)
+static void
+slot_clear(struct host_slot *slot)
 {
     free(slot->name);
     slot->name = NULL;
     answer_clear(&slot->answer);
 }
 
-void host_cache_free(struct host_cache *cache)
+void
+host_cache_free(struct host_cache *cache)
 {
     if (!cache)
         return;
@@ -72,7 +76,8 @@ void host_cache_free(struct host_cache *cache)
 }
 
 /* Deep copy of an analyzed answer. */
-static bool answer_copy(const struct answer *from, struct answer *to)
+static bool
+answer_copy(const struct answer *from, struct answer *to)
 {
     memset(to, 0, sizeof(*to));
     to->kind = from->kind;
@@ -106,8 +111,9 @@ static bool answer_copy(const struct answer *from, struct answer *to)
     return true;
 }
 
-bool host_cache_get(struct host_cache *cache, const char *name,
-                    uint16_t type, uint64_t now_ms, struct answer *out)
+bool
+host_cache_get(struct host_cache *cache, const char *name, uint16_t type,
+               uint64_t now_ms, struct answer *out)
 {
     struct host_slot *slot;
 
@@ -128,9 +134,9 @@ bool host_cache_get(struct host_cache *cache, const char *name,
     return true;
 }
 
-void host_cache_put(struct host_cache *cache, const char *name,
-                    uint16_t type, const struct answer *answer,
-                    uint64_t now_ms)
+void
+host_cache_put(struct host_cache *cache, const char *name, uint16_t type,
+               const struct answer *answer, uint64_t now_ms)
 {
     struct host_slot *slot;
     uint32_t ttl = answer->ttl_s;

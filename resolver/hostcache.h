@@ -26,13 +26,12 @@ void host_cache_free(struct host_cache *cache);
 
 /* Copy the answer cached for (name, type) at now_ms into out (free with
  * answer_clear).  Returns false on a miss or when memory ran out. */
-bool host_cache_get(struct host_cache *cache, const char *name,
-                    uint16_t type, uint64_t now_ms, struct answer *out);
+bool host_cache_get(struct host_cache *cache, const char *name, uint16_t type,
+                    uint64_t now_ms, struct answer *out);
 
 /* Store an answered question's analysis when it is data, NODATA or
  * NXDOMAIN with a TTL above zero. */
-void host_cache_put(struct host_cache *cache, const char *name,
-                    uint16_t type, const struct answer *answer,
-                    uint64_t now_ms);
+void host_cache_put(struct host_cache *cache, const char *name, uint16_t type,
+                    const struct answer *answer, uint64_t now_ms);
 
 #endif

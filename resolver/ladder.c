@@ -5,24 +5,27 @@
 
 #include "ladder.h"
 
-unsigned ladder_rung_count(const struct ladder_config *config)
+unsigned
+ladder_rung_count(const struct ladder_config *config)
 {
     return config->payload_count + 1 + (config->tcp ? 1 : 0);
 }
 
-uint16_t ladder_rung_payload(const struct ladder_config *config,
-                             unsigned rung)
+uint16_t
+ladder_rung_payload(const struct ladder_config *config, unsigned rung)
 {
     return rung < config->payload_count ? config->payloads[rung] : 0;
 }
 
-bool ladder_rung_is_tcp(const struct ladder_config *config, unsigned rung)
+bool
+ladder_rung_is_tcp(const struct ladder_config *config, unsigned rung)
 {
     return config->tcp && rung == config->payload_count + 1;
 }
 
-unsigned ladder_start_rung(const struct ladder_config *config,
-                           struct ladder_memory *memory, uint64_t now_ms)
+unsigned
+ladder_start_rung(const struct ladder_config *config,
+                  struct ladder_memory *memory, uint64_t now_ms)
 {
     if (memory->set && now_ms < memory->expires_ms &&
         memory->rung < ladder_rung_count(config))
@@ -31,9 +34,9 @@ unsigned ladder_start_rung(const struct ladder_config *config,
     return 0;
 }
 
-void ladder_remember(const struct ladder_config *config,
-                     struct ladder_memory *memory, unsigned rung,
-                     uint64_t now_ms)
+void
+ladder_remember(const struct ladder_config *config,
+                struct ladder_memory *memory, unsigned rung, uint64_t now_ms)
 {
     if (rung == 0 || rung >= ladder_rung_count(config)) {
         memory->set = false;
@@ -44,9 +47,9 @@ void ladder_remember(const struct ladder_config *config,
     memory->expires_ms = now_ms + config->memory_ms;
 }
 
-enum ladder_action ladder_next(const struct ladder_config *config,
-                               unsigned rung, enum ladder_outcome outcome,
-                               unsigned *next_rung)
+enum ladder_action
+ladder_next(const struct ladder_config *config, unsigned rung,
+            enum ladder_outcome outcome, unsigned *next_rung)
 {
     unsigned count = ladder_rung_count(config);
     unsigned plain = config->payload_count;

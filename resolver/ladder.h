@@ -21,8 +21,8 @@
 struct ladder_config {
     uint16_t payloads[LADDER_MAX_PAYLOADS]; /* bytes, largest first */
     unsigned payload_count;
-    bool tcp;                               /* TCP is the last rung */
-    uint32_t memory_ms;                     /* how long a rung is kept */
+    bool tcp;           /* TCP is the last rung */
+    uint32_t memory_ms; /* how long a rung is kept */
 };
 
 /* Per-server memory of the rung that last answered. */
@@ -34,9 +34,9 @@ struct ladder_memory {
 
 /* Outcome of one step (a query on one rung). */
 enum ladder_outcome {
-    LADDER_ANSWER = 0,     /* NOERROR or NXDOMAIN, well formed, TC clear */
-    LADDER_TRUNCATED,      /* TC=1 over UDP */
-    LADDER_EDNS_REJECTED,  /* FORMERR, NOTIMP or BADVERS to an OPT query */
+    LADDER_ANSWER = 0,    /* NOERROR or NXDOMAIN, well formed, TC clear */
+    LADDER_TRUNCATED,     /* TC=1 over UDP */
+    LADDER_EDNS_REJECTED, /* FORMERR, NOTIMP or BADVERS to an OPT query */
     LADDER_TIMEOUT,
     LADDER_MALFORMED,      /* a reply that failed validation */
     LADDER_SERVER_FAILURE, /* SERVFAIL, REFUSED, FORMERR or NOTIMP without
@@ -45,16 +45,15 @@ enum ladder_outcome {
 };
 
 enum ladder_action {
-    LADDER_DONE = 0,       /* the step's reply is the answer */
-    LADDER_NEXT_RUNG,      /* try *next_rung on the same server */
+    LADDER_DONE = 0,  /* the step's reply is the answer */
+    LADDER_NEXT_RUNG, /* try *next_rung on the same server */
     LADDER_NEXT_SERVER,
 };
 
 unsigned ladder_rung_count(const struct ladder_config *config);
 
 /* EDNS payload of a rung, 0 for the rungs without EDNS. */
-uint16_t ladder_rung_payload(const struct ladder_config *config,
-                             unsigned rung);
+uint16_t ladder_rung_payload(const struct ladder_config *config, unsigned rung);
 
 bool ladder_rung_is_tcp(const struct ladder_config *config, unsigned rung);
 

@@ -5,8 +5,8 @@
  * A route lookup sends an MX query for the domain.  Depending on the
  * answer it then queries A and AAAA of every exchange in parallel (MX),
  * A and AAAA of the domain (NODATA: implicit MX), or A of the domain
- * (NXDOMAIN: a NOERROR there contradicts the NXDOMAIN).  Each phase counts its questions and moves
- * on when the last one is done.
+ * (NXDOMAIN: a NOERROR there contradicts the NXDOMAIN).  Each phase counts its
+ * questions and moves on when the last one is done.
  */
 #include "config.h"
 
@@ -20,31 +20,34 @@
 
 static void lookup_advance(struct lookup *l);
 
-static void lookup_release(struct lookup *l)
+static void
+lookup_release(struct lookup *l)
 {
     if (--l->outstanding == 0)
         lookup_advance(l);
 }
 
-static bool is_address_type(uint16_t type)
+static bool
+is_address_type(uint16_t type)
 {
     return type == DNS_TYPE_A || type == DNS_TYPE_AAAA;
 }
 
-static void lookup_question_done(struct question *q)
+static void
+lookup_question_done(struct question *q)
 {
     struct lookup *l = q->owner;
 
     /* Lookups confined to one server confirm that server's word, so
      * they neither read nor fill the shared exchange cache. */
-    if (q->outcome.answered && is_address_type(q->type) &&
-        l->only_server < 0)
+    if (q->outcome.answered && is_address_type(q->type) && l->only_server < 0)
         host_cache_put(l->resolver->hosts, q->asked, q->type,
                        &q->outcome.answer, engine_clock_ms(l->resolver));
     lookup_release(l);
 }
 
-struct lookup *lookup_new(struct resolver *r, const char *domain)
+struct lookup *
+lookup_new(struct resolver *r, const char *domain)
 {
     struct lookup *l = calloc(1, sizeof(*l));
 
@@ -57,7 +60,8 @@ struct lookup *lookup_new(struct resolver *r, const char *domain)
     return l;
 }
 
-void lookup_free(struct lookup *l)
+void
+lookup_free(struct lookup *l)
 {
     if (!l)
         return;
@@ -77,12 +81,11 @@ void lookup_free(struct lookup *l)
 
 /* Start a question owned by the lookup; a failed allocation counts as a
  * question that is already done, so the phase still completes. */
-static struct question *lookup_ask(struct lookup *l, const char *name,
-                                   uint16_t type)
+static struct question *
+lookup_ask(struct lookup *l, const char *name, uint16_t type)
 {
-    struct question *q = question_new(l->resolver, name, type,
-                                      l->only_server, &l->log,
-                                      lookup_question_done, l);
+    struct question *q = question_new(l->resolver, name, type, l->only_server,
+                                      &l->log, lookup_question_done, l);
     struct answer cached;
 
     /* An exchange another lookup resolved recently needs no query.  The
@@ -108,7 +111,8 @@ static struct question *lookup_ask(struct lookup *l, const char *name,
     return q;
 }
 
-void lookup_run(struct lookup *l)
+void
+lookup_run(struct lookup *l)
 {
     l->phase = PHASE_MX;
     l->outstanding = 1;
@@ -118,22 +122,22 @@ void lookup_run(struct lookup *l)
 
 /* ---- building the result ---- */
 
-static uint32_t min32(uint32_t a, uint32_t b)
+static uint32_t
+min32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
 }
 
 /* Text of every address found for an exchange, in A then AAAA order. */
-static size_t exchange_addresses(struct question *const qs[2], char **out,
-                                 size_t max)
+static size_t
+exchange_addresses(struct question *const qs[2], char **out, size_t max)
 {
     size_t n = 0;
 
     for (int i = 0; i < 2; i++) {
         const struct question *q = qs[i];
 
-        if (!q || !q->outcome.answered ||
-            q->outcome.answer.kind != ANSWER_DATA)
+        if (!q || !q->outcome.answered || q->outcome.answer.kind != ANSWER_DATA)
             continue;
         for (size_t j = 0; j < q->outcome.answer.count && n < max; j++) {
             const struct answer_item *item = &q->outcome.answer.items[j];
@@ -149,19 +153,22 @@ static size_t exchange_addresses(struct question *const qs[2], char **out,
 }
 
 /* Failure to judge when a question could not even be allocated. */
-static const struct question_outcome *outcome_of(const struct question *q)
+static const struct question_outcome *
+outcome_of(const struct question *q)
 {
     static const struct question_outcome nomem = {
-        .answered = false, .error = "nomem", .server_index = -1,
+        .answered = false,
+        .error = "nomem",
+        .server_index = -1,
         .rcode = ROUTE_RCODE_NONE,
     };
 
     return q ? &q->outcome : &nomem;
 }
 
-static void lookup_finish(struct lookup *l, enum route_verdict verdict,
-                          const char *reason, uint32_t raw_ttl,
-                          bool ttl_known)
+static void
+lookup_finish(struct lookup *l, enum route_verdict verdict, const char *reason,
+              uint32_t raw_ttl, bool ttl_known)
 {
     struct resolver *r = l->resolver;
     struct route_result src;
@@ -204,8 +211,7 @@ static void lookup_finish(struct lookup *l, enum route_verdict verdict,
                 address_total += q->outcome.answer.count;
         }
     }
-    exchanges = calloc(exchange_total ? exchange_total : 1,
-                       sizeof(*exchanges));
+    exchanges = calloc(exchange_total ? exchange_total : 1, sizeof(*exchanges));
     addresses = calloc(address_total ? address_total : 1, sizeof(char *));
     steps = calloc(l->log.count ? l->log.count : 1, sizeof(*steps));
     if (!exchanges || !addresses || !steps)
@@ -213,8 +219,7 @@ static void lookup_finish(struct lookup *l, enum route_verdict verdict,
 
     for (size_t i = 0; i < exchange_total; i++) {
         struct route_exchange *x = &exchanges[i];
-        size_t n = exchange_addresses(xs[i].questions,
-                                      addresses + address_used,
+        size_t n = exchange_addresses(xs[i].questions, addresses + address_used,
                                       address_total - address_used);
 
         x->name = xs[i].name;
@@ -223,8 +228,8 @@ static void lookup_finish(struct lookup *l, enum route_verdict verdict,
         x->address_count = n;
         address_used += n;
         x->usable = xs[i].static_why == NULL && xs[i].eval.usable;
-        x->why_unusable = xs[i].static_why ? xs[i].static_why
-                                           : xs[i].eval.why_unusable;
+        x->why_unusable =
+            xs[i].static_why ? xs[i].static_why : xs[i].eval.why_unusable;
         x->lookup_error = xs[i].static_why ? NULL : xs[i].eval.lookup_error;
     }
     src.exchanges = exchanges;
@@ -241,14 +246,14 @@ static void lookup_finish(struct lookup *l, enum route_verdict verdict,
 
     /* A shutdown is no fact about the domain, so it stays out of the
      * cache. */
-    if (r->cache && l->shared && !(verdict == ROUTE_TEMP_ERROR && reason &&
-                      strcmp(reason, "shutdown") == 0)) {
+    if (r->cache && l->shared &&
+        !(verdict == ROUTE_TEMP_ERROR && reason &&
+          strcmp(reason, "shutdown") == 0)) {
         struct route_result *stale =
             route_cache_put(r->cache, result, engine_clock_ms(r));
 
         if (stale) {
-            atomic_fetch_add_explicit(&r->stat_stale, 1,
-                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&r->stat_stale, 1, memory_order_relaxed);
             route_result_unref(result);
             result = stale;
         }
@@ -269,7 +274,8 @@ done:
 
 /* ---- phases ---- */
 
-static int compare_exchanges(const void *a, const void *b)
+static int
+compare_exchanges(const void *a, const void *b)
 {
     const struct lookup_exchange *x = a, *y = b;
 
@@ -280,7 +286,8 @@ static int compare_exchanges(const void *a, const void *b)
 
 /* Build the exchange list from the MX answer: real targets only, sorted
  * by preference, each name once at its lowest preference. */
-static int collect_exchanges(struct lookup *l)
+static int
+collect_exchanges(struct lookup *l)
 {
     const struct answer *an = &l->mx->outcome.answer;
     size_t n = 0;
@@ -314,7 +321,8 @@ static int collect_exchanges(struct lookup *l)
     return 0;
 }
 
-static void start_exchanges(struct lookup *l)
+static void
+start_exchanges(struct lookup *l)
 {
     struct resolver *r = l->resolver;
 
@@ -338,7 +346,8 @@ static void start_exchanges(struct lookup *l)
     lookup_release(l);
 }
 
-static void after_mx(struct lookup *l)
+static void
+after_mx(struct lookup *l)
 {
     const struct question_outcome *mx = outcome_of(l->mx);
     const char *reason = NULL;
@@ -352,8 +361,7 @@ static void after_mx(struct lookup *l)
         lookup_finish(l, ROUTE_NULL_MX, NULL, mx->answer.ttl_s, true);
         return;
     case MX_PLAN_NO_MAIL_HOSTS:
-        lookup_finish(l, ROUTE_NO_MAIL_HOSTS, reason, mx->answer.ttl_s,
-                      true);
+        lookup_finish(l, ROUTE_NO_MAIL_HOSTS, reason, mx->answer.ttl_s, true);
         return;
     case MX_PLAN_CHECK_NXDOMAIN:
         l->phase = PHASE_NXDOMAIN_CHECK;
@@ -374,7 +382,8 @@ static void after_mx(struct lookup *l)
     }
 }
 
-static void after_nxdomain_check(struct lookup *l)
+static void
+after_nxdomain_check(struct lookup *l)
 {
     const struct question_outcome *mx = outcome_of(l->mx);
     const char *reason = NULL;
@@ -384,7 +393,8 @@ static void after_nxdomain_check(struct lookup *l)
     lookup_finish(l, v, reason, mx->answer.ttl_s, mx->answer.neg_ttl_known);
 }
 
-static void after_implicit(struct lookup *l)
+static void
+after_implicit(struct lookup *l)
 {
     const struct question_outcome *mx = outcome_of(l->mx);
     struct exchange_eval eval;
@@ -393,8 +403,8 @@ static void after_implicit(struct lookup *l)
     uint32_t ttl;
     bool known;
 
-    classify_exchange(outcome_of(l->implicit[0]),
-                      outcome_of(l->implicit[1]), &eval);
+    classify_exchange(outcome_of(l->implicit[0]), outcome_of(l->implicit[1]),
+                      &eval);
     v = classify_implicit(&eval, &reason);
 
     /* The route lasts while both the NODATA for MX and the addresses
@@ -408,7 +418,8 @@ static void after_implicit(struct lookup *l)
     lookup_finish(l, v, reason, known ? ttl : 0, known);
 }
 
-static void after_exchanges(struct lookup *l)
+static void
+after_exchanges(struct lookup *l)
 {
     const struct question_outcome *mx = outcome_of(l->mx);
     struct exchange_eval *evals;
@@ -416,8 +427,7 @@ static void after_exchanges(struct lookup *l)
     enum route_verdict v;
     uint32_t ttl = mx->answer.ttl_s;
 
-    evals = calloc(l->exchange_count ? l->exchange_count : 1,
-                   sizeof(*evals));
+    evals = calloc(l->exchange_count ? l->exchange_count : 1, sizeof(*evals));
     if (!evals) {
         lookup_finish(l, ROUTE_TEMP_ERROR, "nomem", 0, false);
         return;
@@ -453,7 +463,8 @@ static void after_exchanges(struct lookup *l)
     lookup_finish(l, v, reason, ttl, true);
 }
 
-static void lookup_advance(struct lookup *l)
+static void
+lookup_advance(struct lookup *l)
 {
     switch (l->phase) {
     case PHASE_MX:
@@ -473,7 +484,8 @@ static void lookup_advance(struct lookup *l)
 
 /* ---- raw queries ---- */
 
-static void raw_question_done(struct question *q)
+static void
+raw_question_done(struct question *q)
 {
     struct request *req = q->owner;
     struct resolver_raw_result *raw = calloc(1, sizeof(*raw));
@@ -489,8 +501,7 @@ static void raw_question_done(struct question *q)
         q->answer_count = 0;
         if (!raw->answers)
             raw->answers = calloc(1, sizeof(char *));
-        raw->steps = calloc(log->count ? log->count : 1,
-                            sizeof(*raw->steps));
+        raw->steps = calloc(log->count ? log->count : 1, sizeof(*raw->steps));
         if (raw->steps) {
             for (size_t i = 0; i < log->count; i++) {
                 raw->steps[i] = log->items[i].step;
@@ -508,14 +519,15 @@ static void raw_question_done(struct question *q)
     free(req);
 }
 
-void raw_start(struct resolver *r, struct request *req)
+void
+raw_start(struct resolver *r, struct request *req)
 {
     struct step_log *log = calloc(1, sizeof(*log));
     struct question *q = NULL;
 
     if (log)
-        q = question_new(r, req->name, req->type, (int)req->server_index,
-                         log, raw_question_done, req);
+        q = question_new(r, req->name, req->type, (int)req->server_index, log,
+                         raw_question_done, req);
     if (!q) {
         free(log);
         req->raw_done(req->arg, NULL);
@@ -527,7 +539,8 @@ void raw_start(struct resolver *r, struct request *req)
     question_start(q);
 }
 
-void resolver_raw_result_free(struct resolver_raw_result *raw)
+void
+resolver_raw_result_free(struct resolver_raw_result *raw)
 {
     if (!raw)
         return;

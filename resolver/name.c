@@ -13,7 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
-void name_lowercase(char *s)
+void
+name_lowercase(char *s)
 {
     for (; *s; s++) {
         if (*s >= 'A' && *s <= 'Z')
@@ -21,7 +22,8 @@ void name_lowercase(char *s)
     }
 }
 
-static size_t strip_dot_len(const char *s)
+static size_t
+strip_dot_len(const char *s)
 {
     size_t n = strlen(s);
 
@@ -30,7 +32,8 @@ static size_t strip_dot_len(const char *s)
     return n;
 }
 
-bool name_equal(const char *a, const char *b)
+bool
+name_equal(const char *a, const char *b)
 {
     size_t la = strip_dot_len(a);
     size_t lb = strip_dot_len(b);
@@ -41,8 +44,8 @@ bool name_equal(const char *a, const char *b)
 /* Parse "[192.0.2.1]" or "[IPv6:2001:db8::1]" (RFC 5321 section 4.1.3)
  * into canonical text.  Returns false when the literal is malformed or
  * uses a tag other than IPv6. */
-static bool parse_address_literal(const char *input, char *out,
-                                  size_t outlen)
+static bool
+parse_address_literal(const char *input, char *out, size_t outlen)
 {
     size_t n = strlen(input);
     char inner[INET6_ADDRSTRLEN + 8];
@@ -68,14 +71,16 @@ static bool parse_address_literal(const char *input, char *out,
     return (size_t)snprintf(out, outlen, "[%s]", text) < outlen;
 }
 
-static bool is_ldh(char c)
+static bool
+is_ldh(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 /* Check LDH syntax of a lowercase ASCII name without trailing dot.
  * Returns NULL when valid, otherwise the reason word. */
-static const char *check_ldh(const char *name)
+static const char *
+check_ldh(const char *name)
 {
     size_t total = strlen(name);
     const char *label = name;
@@ -140,8 +145,8 @@ static const char *check_ldh(const char *name)
     return NULL;
 }
 
-enum name_kind name_normalize(const char *input, char *out, size_t outlen,
-                              const char **reason)
+enum name_kind
+name_normalize(const char *input, char *out, size_t outlen, const char **reason)
 {
     char buf[NAME_MAX_TEXT + 2];
     size_t n;
@@ -228,7 +233,8 @@ enum name_kind name_normalize(const char *input, char *out, size_t outlen,
     return NAME_DOMAIN;
 }
 
-bool name_is_ip_literal(const char *text)
+bool
+name_is_ip_literal(const char *text)
 {
     char buf[INET6_ADDRSTRLEN + 8];
     unsigned char addr[16];
@@ -249,7 +255,8 @@ bool name_is_ip_literal(const char *text)
            inet_pton(AF_INET6, buf, addr) == 1;
 }
 
-bool name_is_localhost(const char *text)
+bool
+name_is_localhost(const char *text)
 {
     size_t n = strip_dot_len(text);
     static const char suffix[] = ".localhost";

@@ -14,8 +14,8 @@
  * completes the query without acting on the reply.  So it never switches
  * to TCP on its own and never applies its channel-wide EDNS downgrade on
  * FORMERR.  It never cuts a reply over 512 bytes, and never drops a
- * FORMERR without a question as mismatched.  Every other datagram goes to c-ares
- * unchanged, which drops it.  TCP replies come back through c-ares.
+ * FORMERR without a question as mismatched.  Every other datagram goes to
+ * c-ares unchanged, which drops it.  TCP replies come back through c-ares.
  */
 #include "config.h"
 
@@ -37,8 +37,8 @@
 
 /* ---- servers ---- */
 
-int server_parse(const char *text, struct server *server, char *err,
-                 size_t errlen)
+int
+server_parse(const char *text, struct server *server, char *err, size_t errlen)
 {
     char host[INET6_ADDRSTRLEN + 1];
     const char *port_text = NULL;
@@ -96,8 +96,7 @@ int server_parse(const char *text, struct server *server, char *err,
         sin6->sin6_port = htons((uint16_t)port);
         server->addrlen = sizeof(*sin6);
         inet_ntop(AF_INET6, &sin6->sin6_addr, canon, sizeof(canon));
-        snprintf(server->text, sizeof(server->text), "[%s]:%lu", canon,
-                 port);
+        snprintf(server->text, sizeof(server->text), "[%s]:%lu", canon, port);
         return 0;
     }
 invalid:
@@ -110,8 +109,8 @@ invalid:
 
 /* ---- socket wrapper ---- */
 
-static ares_socket_t wrap_socket(int domain, int type, int protocol,
-                                 void *data)
+static ares_socket_t
+wrap_socket(int domain, int type, int protocol, void *data)
 {
     int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 
@@ -134,27 +133,30 @@ static ares_socket_t wrap_socket(int domain, int type, int protocol,
     return fd < 0 ? ARES_SOCKET_BAD : fd;
 }
 
-static int wrap_close(ares_socket_t fd, void *data)
+static int
+wrap_close(ares_socket_t fd, void *data)
 {
     (void)data;
     return close(fd);
 }
 
-static int wrap_connect(ares_socket_t fd, const struct sockaddr *addr,
-                        ares_socklen_t len, void *data)
+static int
+wrap_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
+             void *data)
 {
     (void)data;
     return connect(fd, addr, len);
 }
 
-static ares_ssize_t wrap_sendv(ares_socket_t fd, const struct iovec *vec,
-                               int count, void *data)
+static ares_ssize_t
+wrap_sendv(ares_socket_t fd, const struct iovec *vec, int count, void *data)
 {
     (void)data;
     return writev(fd, vec, count);
 }
 
-static struct step **step_slot(struct channel *ch, uint16_t id)
+static struct step **
+step_slot(struct channel *ch, uint16_t id)
 {
     struct step **slot = &ch->steps[id % STEP_BUCKETS];
 
@@ -163,15 +165,15 @@ static struct step **step_slot(struct channel *ch, uint16_t id)
     return slot;
 }
 
-static bool same_address(const struct server *server,
-                         const struct sockaddr *from, socklen_t fromlen)
+static bool
+same_address(const struct server *server, const struct sockaddr *from,
+             socklen_t fromlen)
 {
     if (from->sa_family != server->addr.ss_family)
         return false;
     if (from->sa_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)from;
-        const struct sockaddr_in *b =
-            (const struct sockaddr_in *)&server->addr;
+        const struct sockaddr_in *b = (const struct sockaddr_in *)&server->addr;
 
         return fromlen >= sizeof(*a) && a->sin_port == b->sin_port &&
                a->sin_addr.s_addr == b->sin_addr.s_addr;
@@ -189,10 +191,9 @@ static bool same_address(const struct server *server,
 
 /* Decide whether a datagram is the reply of a step in flight and keep it
  * there; returns the step or NULL. */
-static struct step *capture_reply(struct channel *ch,
-                                  const unsigned char *buf, size_t len,
-                                  const struct sockaddr *from,
-                                  socklen_t fromlen)
+static struct step *
+capture_reply(struct channel *ch, const unsigned char *buf, size_t len,
+              const struct sockaddr *from, socklen_t fromlen)
 {
     uint16_t id, qdcount;
     bool qr;
@@ -226,9 +227,9 @@ static struct step *capture_reply(struct channel *ch,
     return step;
 }
 
-static ares_ssize_t wrap_recvfrom(ares_socket_t fd, void *buf, size_t len,
-                                  int flags, struct sockaddr *from,
-                                  ares_socklen_t *fromlen, void *data)
+static ares_ssize_t
+wrap_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+              struct sockaddr *from, ares_socklen_t *fromlen, void *data)
 {
     struct channel *ch = data;
     unsigned char *own = ch->resolver->udp_buffer;
@@ -241,8 +242,7 @@ static ares_ssize_t wrap_recvfrom(ares_socket_t fd, void *buf, size_t len,
     n = recvfrom(fd, own, UDP_REPLY_MAX, flags, from, fromlen);
     if (n < 0)
         return n;
-    step = capture_reply(ch, own, (size_t)n, from,
-                         fromlen ? *fromlen : 0);
+    step = capture_reply(ch, own, (size_t)n, from, fromlen ? *fromlen : 0);
     if (step && step->query_len <= len) {
         /* A NOERROR echo of the query completes it inside c-ares. */
         memcpy(buf, step->query, step->query_len);
@@ -263,9 +263,9 @@ static const struct ares_socket_functions socket_functions = {
 
 /* ---- channels ---- */
 
-static int channel_init(struct resolver *r, struct server *server,
-                        struct channel *ch, bool tcp, char *err,
-                        size_t errlen)
+static int
+channel_init(struct resolver *r, struct server *server, struct channel *ch,
+             bool tcp, char *err, size_t errlen)
 {
     struct ares_options opts;
     int mask;
@@ -311,8 +311,8 @@ static int channel_init(struct resolver *r, struct server *server,
     snprintf(csv, sizeof(csv), "%s", server->text);
     rc = ares_set_servers_ports_csv(ch->ares, csv);
     if (rc != ARES_SUCCESS) {
-        snprintf(err, errlen, "c-ares rejected server %s: %s",
-                 server->text, ares_strerror(rc));
+        snprintf(err, errlen, "c-ares rejected server %s: %s", server->text,
+                 ares_strerror(rc));
         return -1;
     }
     ch->index = r->channel_count;
@@ -320,7 +320,8 @@ static int channel_init(struct resolver *r, struct server *server,
     return 0;
 }
 
-int channels_init(struct resolver *r, char *err, size_t errlen)
+int
+channels_init(struct resolver *r, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < r->server_count; i++) {
         struct server *s = &r->servers[i];
@@ -333,7 +334,8 @@ int channels_init(struct resolver *r, char *err, size_t errlen)
     return 0;
 }
 
-void channels_destroy(struct resolver *r)
+void
+channels_destroy(struct resolver *r)
 {
     /* ares_destroy ends every query in flight with ARES_EDESTRUCTION, so
      * questions fail with "shutdown" and their owners complete. */
@@ -349,15 +351,15 @@ void channels_destroy(struct resolver *r)
 
 /* ---- evidence ---- */
 
-static int step_log_append(struct step_log *log, const struct route_step *s,
-                           unsigned server_index)
+static int
+step_log_append(struct step_log *log, const struct route_step *s,
+                unsigned server_index)
 {
     struct step_record *rec;
 
     if (log->count == log->capacity) {
         size_t cap = log->capacity ? log->capacity * 2 : 8;
-        struct step_record *items =
-            realloc(log->items, cap * sizeof(*items));
+        struct step_record *items = realloc(log->items, cap * sizeof(*items));
 
         if (!items)
             return -1;
@@ -375,7 +377,8 @@ static int step_log_append(struct step_log *log, const struct route_step *s,
     return 0;
 }
 
-void step_log_clear(struct step_log *log)
+void
+step_log_clear(struct step_log *log)
 {
     for (size_t i = 0; i < log->count; i++)
         free(log->items[i].name);
@@ -385,10 +388,10 @@ void step_log_clear(struct step_log *log)
 
 /* ---- questions ---- */
 
-struct question *question_new(struct resolver *r, const char *name,
-                              uint16_t type, int only_server,
-                              struct step_log *log, question_done_fn done,
-                              void *owner)
+struct question *
+question_new(struct resolver *r, const char *name, uint16_t type,
+             int only_server, struct step_log *log, question_done_fn done,
+             void *owner)
 {
     struct question *q = calloc(1, sizeof(*q));
 
@@ -416,7 +419,8 @@ struct question *question_new(struct resolver *r, const char *name,
     return q;
 }
 
-void question_free(struct question *q)
+void
+question_free(struct question *q)
 {
     if (!q)
         return;
@@ -430,12 +434,14 @@ void question_free(struct question *q)
     free(q);
 }
 
-static unsigned current_server(const struct question *q)
+static unsigned
+current_server(const struct question *q)
 {
     return q->only_server >= 0 ? (unsigned)q->only_server : q->server_pos;
 }
 
-static void question_fail(struct question *q, const char *error)
+static void
+question_fail(struct question *q, const char *error)
 {
     q->outcome.answered = false;
     q->outcome.error = error;
@@ -448,7 +454,8 @@ static void question_fail(struct question *q, const char *error)
 /* Query ids come from arc4random (getrandom-backed in glibc 2.36), drawn
  * in batches so that a busy event thread does not make one system call
  * per query.  Event thread only. */
-static uint16_t random_id(void)
+static uint16_t
+random_id(void)
 {
     static uint16_t pool[256];
     static size_t left;
@@ -464,7 +471,8 @@ static void question_send(struct question *q);
 static void step_callback(void *arg, int status, int timeouts,
                           unsigned char *abuf, int alen);
 
-static void question_send(struct question *q)
+static void
+question_send(struct question *q)
 {
     struct resolver *r = q->resolver;
     struct server *server = &r->servers[current_server(q)];
@@ -489,9 +497,9 @@ static void question_send(struct question *q)
     do {
         step->id = random_id();
     } while (*step_slot(ch, step->id));
-    step->query_len = dnsmsg_build_query(step->query, sizeof(step->query),
-                                         step->id, q->name, q->type,
-                                         step->payload);
+    step->query_len =
+        dnsmsg_build_query(step->query, sizeof(step->query), step->id, q->name,
+                           q->type, step->payload);
     if (step->query_len == 0) {
         free(step);
         question_fail(q, "invalid_name");
@@ -505,12 +513,12 @@ static void question_send(struct question *q)
 
     /* c-ares may call step_callback before ares_send returns; nothing
      * here touches step afterwards. */
-    ares_send(ch->ares, step->query, (int)step->query_len, step_callback,
-              step);
+    ares_send(ch->ares, step->query, (int)step->query_len, step_callback, step);
 }
 
 /* Turn the formatted answer section into the raw query's answer list. */
-static void keep_answers(struct question *q, const struct dns_reply *reply)
+static void
+keep_answers(struct question *q, const struct dns_reply *reply)
 {
     size_t n = 0;
 
@@ -534,23 +542,29 @@ static void keep_answers(struct question *q, const struct dns_reply *reply)
     q->last_aa = reply->aa;
 }
 
-static const char *rcode_word(int rcode)
+static const char *
+rcode_word(int rcode)
 {
     switch (rcode) {
-    case DNS_RCODE_FORMERR: return "formerr";
-    case DNS_RCODE_SERVFAIL: return "servfail";
-    case DNS_RCODE_NOTIMP: return "notimp";
-    case DNS_RCODE_REFUSED: return "refused";
-    case DNS_RCODE_BADVERS: return "badvers";
-    default: return "rcode";
+    case DNS_RCODE_FORMERR:
+        return "formerr";
+    case DNS_RCODE_SERVFAIL:
+        return "servfail";
+    case DNS_RCODE_NOTIMP:
+        return "notimp";
+    case DNS_RCODE_REFUSED:
+        return "refused";
+    case DNS_RCODE_BADVERS:
+        return "badvers";
+    default:
+        return "rcode";
     }
 }
 
 /* Classify a step's reply bytes into a ladder outcome. */
-static enum ladder_outcome judge_reply(struct step *step,
-                                       const unsigned char *buf, size_t len,
-                                       struct dns_reply *reply,
-                                       struct route_step *rec)
+static enum ladder_outcome
+judge_reply(struct step *step, const unsigned char *buf, size_t len,
+            struct dns_reply *reply, struct route_step *rec)
 {
     struct question *q = step->question;
     enum dnsmsg_status status;
@@ -567,28 +581,27 @@ static enum ladder_outcome judge_reply(struct step *step,
         rec->error = "truncated";
         return LADDER_TRUNCATED;
     }
-    if (reply->rcode == DNS_RCODE_NOERROR ||
-        reply->rcode == DNS_RCODE_NXDOMAIN)
+    if (reply->rcode == DNS_RCODE_NOERROR || reply->rcode == DNS_RCODE_NXDOMAIN)
         return LADDER_ANSWER;
     rec->error = rcode_word(reply->rcode);
-    if (step->payload != 0 && (reply->rcode == DNS_RCODE_FORMERR ||
-                               reply->rcode == DNS_RCODE_NOTIMP ||
-                               reply->rcode == DNS_RCODE_BADVERS))
+    if (step->payload != 0 &&
+        (reply->rcode == DNS_RCODE_FORMERR ||
+         reply->rcode == DNS_RCODE_NOTIMP || reply->rcode == DNS_RCODE_BADVERS))
         return LADDER_EDNS_REJECTED;
     return LADDER_SERVER_FAILURE;
 }
 
 /* The answer was accepted: analyze it, follow a CNAME the reply left
  * unanswered, or complete the question. */
-static void question_answered(struct question *q, struct step *step,
-                              const struct dns_reply *reply)
+static void
+question_answered(struct question *q, struct step *step,
+                  const struct dns_reply *reply)
 {
     struct resolver *r = q->resolver;
     struct server *server = &r->servers[current_server(q)];
     unsigned cname_max = r->options.cname_max;
-    unsigned budget = q->cname_links_total < cname_max
-                          ? cname_max - q->cname_links_total
-                          : 0;
+    unsigned budget =
+        q->cname_links_total < cname_max ? cname_max - q->cname_links_total : 0;
     struct answer an;
 
     /* Remember the UDP rung that produced a reply: a TCP answer after
@@ -613,9 +626,9 @@ static void question_answered(struct question *q, struct step *step,
         answer_clear(&an);
         q->server_pos = 0;
         q->truncated_rung = -1;
-        q->rung = ladder_start_rung(&r->ladder,
-                                    &r->servers[current_server(q)].memory,
-                                    engine_clock_ms(r));
+        q->rung =
+            ladder_start_rung(&r->ladder, &r->servers[current_server(q)].memory,
+                              engine_clock_ms(r));
         question_send(q);
         return;
     }
@@ -632,8 +645,9 @@ static void question_answered(struct question *q, struct step *step,
     q->done(q);
 }
 
-static void step_callback(void *arg, int status, int timeouts,
-                          unsigned char *abuf, int alen)
+static void
+step_callback(void *arg, int status, int timeouts, unsigned char *abuf,
+              int alen)
 {
     struct step *step = arg;
     struct question *q = step->question;
@@ -658,8 +672,8 @@ static void step_callback(void *arg, int status, int timeouts,
     rec.transport = ch->tcp ? ROUTE_TRANSPORT_TCP : ROUTE_TRANSPORT_UDP;
     rec.edns_payload = step->payload;
     rec.rcode = ROUTE_RCODE_NONE;
-    rec.rtt_ms = (uint32_t)((engine_monotonic_ns() - step->started_ns) /
-                            1000000u);
+    rec.rtt_ms =
+        (uint32_t)((engine_monotonic_ns() - step->started_ns) / 1000000u);
     rec.attempts = (uint16_t)step->attempt;
 
     switch (status) {
@@ -703,8 +717,7 @@ static void step_callback(void *arg, int status, int timeouts,
     if (q->log)
         step_log_append(q->log, &rec, ch->server->index);
     if (r->options.observer)
-        r->options.observer(r->options.observer_arg, ch->server->index,
-                            &rec);
+        r->options.observer(r->options.observer_arg, ch->server->index, &rec);
 
     if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED ||
         atomic_load_explicit(&r->stop_seen, memory_order_relaxed)) {
@@ -745,19 +758,18 @@ static void step_callback(void *arg, int status, int timeouts,
     }
     q->server_pos++;
     q->truncated_rung = -1;
-    q->rung = ladder_start_rung(&r->ladder,
-                                &r->servers[current_server(q)].memory,
-                                engine_clock_ms(r));
+    q->rung = ladder_start_rung(
+        &r->ladder, &r->servers[current_server(q)].memory, engine_clock_ms(r));
     question_send(q);
 }
 
-void question_start(struct question *q)
+void
+question_start(struct question *q)
 {
     struct resolver *r = q->resolver;
 
     q->server_pos = 0;
-    q->rung = ladder_start_rung(&r->ladder,
-                                &r->servers[current_server(q)].memory,
-                                engine_clock_ms(r));
+    q->rung = ladder_start_rung(
+        &r->ladder, &r->servers[current_server(q)].memory, engine_clock_ms(r));
     question_send(q);
 }

@@ -45,36 +45,36 @@ struct resolver_options {
     const char *servers[RESOLVER_MAX_SERVERS];
     unsigned server_count;
 
-    unsigned step_timeout_ms;     /* one query on one rung; default 1000 */
+    unsigned step_timeout_ms; /* one query on one rung; default 1000 */
     uint16_t edns_ladder[RESOLVER_MAX_LADDER]; /* payload bytes, largest
                                                   first; default 1232, 512 */
-    unsigned edns_ladder_count;   /* 0 = never send EDNS */
-    bool tcp_fallback;            /* TCP as the last rung; default true */
-    unsigned edns_memory_s;       /* remember a lower rung; default 900 */
+    unsigned edns_ladder_count;                /* 0 = never send EDNS */
+    bool tcp_fallback;      /* TCP as the last rung; default true */
+    unsigned edns_memory_s; /* remember a lower rung; default 900 */
 
-    unsigned cache_size;          /* cached domains; 0 disables the cache;
-                                     default 10000 */
-    unsigned ttl_min_s;           /* positive TTL clamp; default 60 */
-    unsigned ttl_max_s;           /* default 86400 */
-    unsigned negative_ttl_min_s;  /* RFC 2308 negative TTL clamp; 30 */
-    unsigned negative_ttl_max_s;  /* default 3600 */
-    unsigned temp_error_ttl_s;    /* default 5; 0 = do not cache */
-    unsigned stale_window_s;      /* serve expired positives; default 3600 */
+    unsigned cache_size;         /* cached domains; 0 disables the cache;
+                                    default 10000 */
+    unsigned ttl_min_s;          /* positive TTL clamp; default 60 */
+    unsigned ttl_max_s;          /* default 86400 */
+    unsigned negative_ttl_min_s; /* RFC 2308 negative TTL clamp; 30 */
+    unsigned negative_ttl_max_s; /* default 3600 */
+    unsigned temp_error_ttl_s;   /* default 5; 0 = do not cache */
+    unsigned stale_window_s;     /* serve expired positives; default 3600 */
 
-    unsigned host_cache_slots;    /* cached exchange address answers
-                                     (A/AAAA), shared by route lookups;
-                                     default 4096; 0 disables */
-    unsigned max_inflight;        /* route lookups in flight; default 1000.
-                                     NOTE: DNS queries are bounded through
-                                     it, at most 1 + 2 * max_exchanges per
-                                     lookup, not by a cap of their own;
-                                     lookups on one server
-                                     (resolver_route_lookup_on) are not
-                                     counted */
-    unsigned max_exchanges;       /* exchanges resolved per domain; 10 */
-    unsigned cname_max;           /* CNAME links followed; default 8 */
+    unsigned host_cache_slots; /* cached exchange address answers
+                                  (A/AAAA), shared by route lookups;
+                                  default 4096; 0 disables */
+    unsigned max_inflight;     /* route lookups in flight; default 1000.
+                                  NOTE: DNS queries are bounded through
+                                  it, at most 1 + 2 * max_exchanges per
+                                  lookup, not by a cap of their own;
+                                  lookups on one server
+                                  (resolver_route_lookup_on) are not
+                                  counted */
+    unsigned max_exchanges;    /* exchanges resolved per domain; 10 */
+    unsigned cname_max;        /* CNAME links followed; default 8 */
 
-    resolver_clock_fn clock;      /* NULL = CLOCK_MONOTONIC */
+    resolver_clock_fn clock; /* NULL = CLOCK_MONOTONIC */
     void *clock_arg;
     resolver_observer_fn observer; /* NULL = none */
     void *observer_arg;
@@ -92,8 +92,8 @@ void resolver_options_init(struct resolver_options *options);
  * c-ares itself.  The resolver never reads /etc/resolv.conf and uses no
  * search list.
  */
-struct resolver *resolver_new(const struct resolver_options *options,
-                              char *err, size_t errlen);
+struct resolver *resolver_new(const struct resolver_options *options, char *err,
+                              size_t errlen);
 
 /*
  * Stop the event thread and free the resolver.  Lookups still in flight
@@ -144,21 +144,21 @@ typedef void (*resolver_done_fn)(void *arg, struct route_result *result);
 
 /* Start a route lookup; see resolver_route_lookup for domain and the
  * deadline, and resolver_done_fn for the callback contract. */
-void resolver_route_lookup_async(struct resolver *resolver,
-                                 const char *domain, unsigned deadline_ms,
-                                 resolver_done_fn done, void *arg);
+void resolver_route_lookup_async(struct resolver *resolver, const char *domain,
+                                 unsigned deadline_ms, resolver_done_fn done,
+                                 void *arg);
 
 /* Outcome of one raw query against one server (for canaries). */
 struct resolver_raw_result {
-    int status;               /* 0 when a reply was accepted, otherwise -1
-                                 and step.error says why */
-    int rcode;                /* extended rcode or ROUTE_RCODE_NONE */
-    bool authoritative;       /* AA bit */
-    size_t answer_count;      /* records in answers[] */
-    char **answers;           /* "owner TTL TYPE RDATA" text of each answer
-                                 record of a known type (A, AAAA, MX,
-                                 CNAME, NS, PTR, TXT, SOA), others as
-                                 "owner TTL TYPEn"; NULL-terminated */
+    int status;          /* 0 when a reply was accepted, otherwise -1
+                            and step.error says why */
+    int rcode;           /* extended rcode or ROUTE_RCODE_NONE */
+    bool authoritative;  /* AA bit */
+    size_t answer_count; /* records in answers[] */
+    char **answers;      /* "owner TTL TYPE RDATA" text of each answer
+                            record of a known type (A, AAAA, MX,
+                            CNAME, NS, PTR, TXT, SOA), others as
+                            "owner TTL TYPEn"; NULL-terminated */
     size_t step_count;
     struct route_step *steps; /* every rung tried on that server */
 };
@@ -191,8 +191,7 @@ int resolver_raw_query_async(struct resolver *resolver, unsigned server_index,
  * and returns NULL when it passed.  Caller frees the result. */
 struct resolver_raw_result *resolver_raw_query(struct resolver *resolver,
                                                unsigned server_index,
-                                               const char *name,
-                                               uint16_t type,
+                                               const char *name, uint16_t type,
                                                unsigned deadline_ms);
 
 /* Server text of server_index as normalized ("127.0.0.1:53"), or NULL. */
@@ -202,13 +201,13 @@ unsigned resolver_server_count(const struct resolver *resolver);
 
 /* Counters for metrics; any thread, relaxed reads. */
 struct resolver_stats {
-    uint64_t lookups;          /* route lookups submitted */
+    uint64_t lookups; /* route lookups submitted */
     uint64_t cache_hits;
     uint64_t cache_stale;
-    uint64_t merged;           /* joined a lookup already in flight */
+    uint64_t merged; /* joined a lookup already in flight */
     uint64_t inflight_limited;
-    uint64_t queries_sent;     /* DNS steps started */
-    unsigned inflight;         /* route lookups in flight now */
+    uint64_t queries_sent; /* DNS steps started */
+    unsigned inflight;     /* route lookups in flight now */
     unsigned cache_entries;
 };
 void resolver_get_stats(struct resolver *resolver,

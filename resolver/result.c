@@ -12,36 +12,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *route_verdict_name(enum route_verdict verdict)
+const char *
+route_verdict_name(enum route_verdict verdict)
 {
     switch (verdict) {
-    case ROUTE_MX: return "mx";
-    case ROUTE_IMPLICIT_MX: return "implicit_mx";
-    case ROUTE_NULL_MX: return "null_mx";
-    case ROUTE_NO_DOMAIN: return "no_domain";
-    case ROUTE_NO_MAIL_HOSTS: return "no_mail_hosts";
-    case ROUTE_TEMP_ERROR: return "temp_error";
-    case ROUTE_ADDRESS_LITERAL: return "address_literal";
-    case ROUTE_INVALID: return "invalid";
+    case ROUTE_MX:
+        return "mx";
+    case ROUTE_IMPLICIT_MX:
+        return "implicit_mx";
+    case ROUTE_NULL_MX:
+        return "null_mx";
+    case ROUTE_NO_DOMAIN:
+        return "no_domain";
+    case ROUTE_NO_MAIL_HOSTS:
+        return "no_mail_hosts";
+    case ROUTE_TEMP_ERROR:
+        return "temp_error";
+    case ROUTE_ADDRESS_LITERAL:
+        return "address_literal";
+    case ROUTE_INVALID:
+        return "invalid";
     }
     return "unknown";
 }
 
-const char *route_cache_state_name(enum route_cache_state state)
+const char *
+route_cache_state_name(enum route_cache_state state)
 {
     switch (state) {
-    case ROUTE_CACHE_MISS: return "miss";
-    case ROUTE_CACHE_HIT: return "hit";
-    case ROUTE_CACHE_STALE: return "stale";
+    case ROUTE_CACHE_MISS:
+        return "miss";
+    case ROUTE_CACHE_HIT:
+        return "hit";
+    case ROUTE_CACHE_STALE:
+        return "stale";
     }
     return "unknown";
 }
 
-const char *route_rcode_name(int rcode)
+const char *
+route_rcode_name(int rcode)
 {
     static const char *const names[] = {
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-        "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+        "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+        "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",
     };
 
     if (rcode == ROUTE_RCODE_NONE)
@@ -53,40 +67,51 @@ const char *route_rcode_name(int rcode)
     return "UNKNOWN";
 }
 
-const char *route_type_name(uint16_t type)
+const char *
+route_type_name(uint16_t type)
 {
     switch (type) {
-    case 1: return "A";
-    case 2: return "NS";
-    case 5: return "CNAME";
-    case 6: return "SOA";
-    case 12: return "PTR";
-    case 15: return "MX";
-    case 16: return "TXT";
-    case 28: return "AAAA";
+    case 1:
+        return "A";
+    case 2:
+        return "NS";
+    case 5:
+        return "CNAME";
+    case 6:
+        return "SOA";
+    case 12:
+        return "PTR";
+    case 15:
+        return "MX";
+    case 16:
+        return "TXT";
+    case 28:
+        return "AAAA";
     }
     return "TYPE";
 }
 
-bool route_verdict_is_positive(enum route_verdict verdict)
+bool
+route_verdict_is_positive(enum route_verdict verdict)
 {
     return verdict == ROUTE_MX || verdict == ROUTE_IMPLICIT_MX ||
            verdict == ROUTE_ADDRESS_LITERAL;
 }
 
-struct route_result *route_result_ref(struct route_result *result)
+struct route_result *
+route_result_ref(struct route_result *result)
 {
     if (result)
         atomic_fetch_add_explicit(&result->refs, 1, memory_order_relaxed);
     return result;
 }
 
-void route_result_unref(struct route_result *result)
+void
+route_result_unref(struct route_result *result)
 {
     if (!result)
         return;
-    if (atomic_fetch_sub_explicit(&result->refs, 1, memory_order_acq_rel) ==
-        1)
+    if (atomic_fetch_sub_explicit(&result->refs, 1, memory_order_acq_rel) == 1)
         free(result);
 }
 
@@ -97,12 +122,14 @@ struct packer {
     size_t written_count;
 };
 
-static size_t str_size(const char *s)
+static size_t
+str_size(const char *s)
 {
     return s ? strlen(s) + 1 : 0;
 }
 
-static const char *pack_string(struct packer *p, const char *s)
+static const char *
+pack_string(struct packer *p, const char *s)
 {
     size_t n;
     char *out;
@@ -122,14 +149,15 @@ static const char *pack_string(struct packer *p, const char *s)
     return out;
 }
 
-static size_t align8(size_t n)
+static size_t
+align8(size_t n)
 {
     return (n + 7) & ~(size_t)7;
 }
 
-struct route_result *route_result_pack(const struct route_result *src,
-                                       enum route_cache_state cache,
-                                       bool with_steps)
+struct route_result *
+route_result_pack(const struct route_result *src, enum route_cache_state cache,
+                  bool with_steps)
 {
     size_t steps = with_steps ? src->step_count : 0;
     size_t addresses = 0;
@@ -154,8 +182,8 @@ struct route_result *route_result_pack(const struct route_result *src,
             strings += str_size(x->addresses[j]);
     }
     for (size_t i = 0; i < steps; i++)
-        strings += str_size(src->steps[i].name) +
-                   str_size(src->steps[i].server);
+        strings +=
+            str_size(src->steps[i].name) + str_size(src->steps[i].server);
 
     size = align8(sizeof(*out)) +
            align8(src->exchange_count * sizeof(*exchanges)) +
@@ -215,9 +243,9 @@ static struct route_result out_of_memory = {
     .rcode = ROUTE_RCODE_NONE,
 };
 
-struct route_result *route_result_simple(enum route_verdict verdict,
-                                         const char *domain,
-                                         const char *reason)
+struct route_result *
+route_result_simple(enum route_verdict verdict, const char *domain,
+                    const char *reason)
 {
     struct route_result src;
     struct route_result *out;

@@ -48,81 +48,81 @@ enum route_transport {
 
 /* One DNS exchange: a single query sent to one server on one rung. */
 struct route_step {
-    const char *name;           /* query name, A-label, no trailing dot */
-    uint16_t type;              /* query type (15 MX, 1 A, 28 AAAA, ...) */
-    const char *server;         /* "192.0.2.53:53" or "[2001:db8::53]:53" */
+    const char *name;   /* query name, A-label, no trailing dot */
+    uint16_t type;      /* query type (15 MX, 1 A, 28 AAAA, ...) */
+    const char *server; /* "192.0.2.53:53" or "[2001:db8::53]:53" */
     enum route_transport transport;
-    uint16_t edns_payload;      /* advertised UDP payload, or EDNS_NONE */
-    int rcode;                  /* extended rcode, or ROUTE_RCODE_NONE */
-    uint32_t size_bytes;        /* reply size, 0 without a reply */
-    uint32_t rtt_ms;            /* send to reply, or to the error */
-    uint16_t attempts;          /* ordinal of this step within its
-                                   question (1 = first), counting the
-                                   steps of a re-ask after a CNAME too */
-    uint16_t answer_count;      /* ANCOUNT of an accepted reply */
-    const char *error;          /* NULL for an accepted reply, otherwise a
-                                   static word: "timeout", "mismatch" (a
-                                   reply with our id but another question
-                                   was dropped, then the step timed out),
-                                   "truncated", "malformed",
-                                   "connection_refused", "network",
-                                   "formerr", "servfail", "notimp",
-                                   "refused", "badvers", "rcode" (another
-                                   error rcode), "nomem", "shutdown" */
+    uint16_t edns_payload; /* advertised UDP payload, or EDNS_NONE */
+    int rcode;             /* extended rcode, or ROUTE_RCODE_NONE */
+    uint32_t size_bytes;   /* reply size, 0 without a reply */
+    uint32_t rtt_ms;       /* send to reply, or to the error */
+    uint16_t attempts;     /* ordinal of this step within its
+                              question (1 = first), counting the
+                              steps of a re-ask after a CNAME too */
+    uint16_t answer_count; /* ANCOUNT of an accepted reply */
+    const char *error;     /* NULL for an accepted reply, otherwise a
+                              static word: "timeout", "mismatch" (a
+                              reply with our id but another question
+                              was dropped, then the step timed out),
+                              "truncated", "malformed",
+                              "connection_refused", "network",
+                              "formerr", "servfail", "notimp",
+                              "refused", "badvers", "rcode" (another
+                              error rcode), "nomem", "shutdown" */
 };
 
 /* One MX exchange and what its address lookups found. */
 struct route_exchange {
-    const char *name;          /* exchange host, A-label, no trailing dot */
+    const char *name; /* exchange host, A-label, no trailing dot */
     uint16_t preference;
     size_t address_count;
     const char *const *addresses; /* text form of every A/AAAA found */
     bool usable;
-    const char *why_unusable;  /* NULL when usable, otherwise a static word:
-                                  "ip_literal", "localhost", "nxdomain",
-                                  "nodata", "loopback_only",
-                                  "unspecified_only", "name_collision",
-                                  "cname_loop", "lookup_failed" (then
-                                  lookup_error names the failure),
-                                  "not_checked" (over the exchange limit) */
-    const char *lookup_error;  /* the failure word when lookup_failed */
+    const char *why_unusable; /* NULL when usable, otherwise a static word:
+                                 "ip_literal", "localhost", "nxdomain",
+                                 "nodata", "loopback_only",
+                                 "unspecified_only", "name_collision",
+                                 "cname_loop", "lookup_failed" (then
+                                 lookup_error names the failure),
+                                 "not_checked" (over the exchange limit) */
+    const char *lookup_error; /* the failure word when lookup_failed */
 };
 
 struct route_result {
-    atomic_uint refs;               /* private: use route_result_ref/unref */
+    atomic_uint refs; /* private: use route_result_ref/unref */
     enum route_verdict verdict;
     enum route_cache_state cache;
-    uint32_t ttl_s;                 /* TTL bounding the verdict, clamped;
-                                       0 for results that are not cached */
-    const char *domain;             /* normalized: lowercase A-label, no
-                                       trailing dot; canonical text for
-                                       address literals ("[192.0.2.1]",
-                                       "[IPv6:2001:db8::1]"); "" when
-                                       invalid */
-    const char *reason;             /* static word for non-positive
-                                       verdicts: temp_error ("timeout",
-                                       "servfail", "refused", "formerr",
-                                       "notimp", "badvers", "malformed",
-                                       "truncated", "mismatch",
-                                       "connection_refused", "network",
-                                       "deadline", "inflight_limit",
-                                       "nomem", "shutdown", "no_server",
-                                       "nxdomain_contradicted",
-                                       "cname_loop", "cname_chain",
-                                       "exchange_lookup_failed"),
-                                       invalid ("empty", "syntax", "idna",
-                                       "too_long", "literal"), no_domain
-                                       ("nxdomain"), no_mail_hosts
-                                       ("no_usable_exchange", "nodata",
-                                       "nxdomain", "loopback_only",
-                                       "unspecified_only",
-                                       "name_collision").  For a stale
-                                       result, why the fresh lookup failed
-                                       ("refresh_failed" when it was not
-                                       retried).  NULL otherwise. */
-    const char *server;             /* server whose reply decided the
-                                       verdict, NULL when none did */
-    int rcode;                      /* that reply's rcode, or RCODE_NONE */
+    uint32_t ttl_s;     /* TTL bounding the verdict, clamped;
+                           0 for results that are not cached */
+    const char *domain; /* normalized: lowercase A-label, no
+                           trailing dot; canonical text for
+                           address literals ("[192.0.2.1]",
+                           "[IPv6:2001:db8::1]"); "" when
+                           invalid */
+    const char *reason; /* static word for non-positive
+                           verdicts: temp_error ("timeout",
+                           "servfail", "refused", "formerr",
+                           "notimp", "badvers", "malformed",
+                           "truncated", "mismatch",
+                           "connection_refused", "network",
+                           "deadline", "inflight_limit",
+                           "nomem", "shutdown", "no_server",
+                           "nxdomain_contradicted",
+                           "cname_loop", "cname_chain",
+                           "exchange_lookup_failed"),
+                           invalid ("empty", "syntax", "idna",
+                           "too_long", "literal"), no_domain
+                           ("nxdomain"), no_mail_hosts
+                           ("no_usable_exchange", "nodata",
+                           "nxdomain", "loopback_only",
+                           "unspecified_only",
+                           "name_collision").  For a stale
+                           result, why the fresh lookup failed
+                           ("refresh_failed" when it was not
+                           retried).  NULL otherwise. */
+    const char *server; /* server whose reply decided the
+                           verdict, NULL when none did */
+    int rcode;          /* that reply's rcode, or RCODE_NONE */
     size_t exchange_count;
     const struct route_exchange *exchanges; /* sorted by preference */
     size_t step_count;

@@ -43,7 +43,8 @@
 #define HIT_THREADS 8
 #define HIT_DOMAINS 1000
 
-static double now_s(void)
+static double
+now_s(void)
 {
     struct timespec ts;
 
@@ -62,8 +63,8 @@ static struct {
 
 static void raw_send(void);
 
-static void raw_callback(void *arg, int status, int timeouts,
-                         unsigned char *abuf, int alen)
+static void
+raw_callback(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     (void)arg;
     (void)timeouts;
@@ -76,7 +77,8 @@ static void raw_callback(void *arg, int status, int timeouts,
         raw_send();
 }
 
-static void raw_send(void)
+static void
+raw_send(void)
 {
     unsigned char q[DNS_QUERY_MAX];
     char name[64];
@@ -89,7 +91,8 @@ static void raw_send(void)
     ares_send(raw.channel, q, (int)n, raw_callback, NULL);
 }
 
-static double raw_run(const char *server, double seconds)
+static double
+raw_run(const char *server, double seconds)
 {
     struct ares_options o;
     double start;
@@ -101,12 +104,14 @@ static double raw_run(const char *server, double seconds)
     o.ednspsz = 1232;
     o.resolvconf_path = (char *)"/dev/null";
     if (ares_init_options(&raw.channel, &o,
-                          ARES_OPT_FLAGS | ARES_OPT_TRIES |
-                              ARES_OPT_TIMEOUTMS | ARES_OPT_EDNSPSZ |
-                              ARES_OPT_RESOLVCONF) != ARES_SUCCESS ||
+                          ARES_OPT_FLAGS | ARES_OPT_TRIES | ARES_OPT_TIMEOUTMS |
+                              ARES_OPT_EDNSPSZ | ARES_OPT_RESOLVCONF) !=
+            ARES_SUCCESS ||
         ares_set_servers_ports_csv(raw.channel, server) != ARES_SUCCESS) {
-        fprintf(stderr, "resolver_bench: c-ares setup failed for server "
-                        "%s\n", server);
+        fprintf(stderr,
+                "resolver_bench: c-ares setup failed for server "
+                "%s\n",
+                server);
         exit(1);
     }
     start = now_s();
@@ -137,8 +142,8 @@ static atomic_long step_errors;
 static atomic_long step_slow;
 
 /* Count steps that did not get a plain answer, to explain a low rate. */
-static void count_steps(void *arg, unsigned server_index,
-                        const struct route_step *step)
+static void
+count_steps(void *arg, unsigned server_index, const struct route_step *step)
 {
     (void)arg;
     (void)server_index;
@@ -172,7 +177,8 @@ static void route_submit(struct resolver *r);
 /* Each completion submits the next lookup from the event thread, the way
  * an asynchronous front end would, so the number in flight stays fixed
  * without a thread switch per lookup. */
-static void route_done(void *arg, struct route_result *result)
+static void
+route_done(void *arg, struct route_result *result)
 {
     struct resolver *r = arg;
 
@@ -186,7 +192,8 @@ static void route_done(void *arg, struct route_result *result)
         atomic_fetch_sub(&routes_outstanding, 1);
 }
 
-static void route_submit(struct resolver *r)
+static void
+route_submit(struct resolver *r)
 {
     char name[64];
     long n = atomic_fetch_add(&routes_submitted, 1);
@@ -195,7 +202,8 @@ static void route_submit(struct resolver *r)
     resolver_route_lookup_async(r, name, 10000, route_done, r);
 }
 
-static double route_run(struct resolver *r, double seconds, long *count)
+static double
+route_run(struct resolver *r, double seconds, long *count)
 {
     double start = now_s();
     struct timespec tick = {0, 10000000};
@@ -221,7 +229,8 @@ static struct resolver *hit_resolver;
 static atomic_bool hit_stop;
 static atomic_long hit_count;
 
-static void *hit_worker(void *arg)
+static void *
+hit_worker(void *arg)
 {
     unsigned seed = (unsigned)(uintptr_t)arg;
     char name[HIT_DOMAINS][32];
@@ -242,7 +251,8 @@ static void *hit_worker(void *arg)
     return NULL;
 }
 
-static double hit_run(double seconds)
+static double
+hit_run(double seconds)
 {
     pthread_t t[HIT_THREADS];
     double start;
@@ -264,7 +274,8 @@ static double hit_run(double seconds)
 
 /* ---- memory per cached domain ---- */
 
-static double memory_per_entry(long entries, double *names_per_entry)
+static double
+memory_per_entry(long entries, double *names_per_entry)
 {
     struct route_cache *cache = route_cache_new((unsigned)entries, 0, 0);
     struct mallinfo2 before, after;
@@ -296,8 +307,8 @@ static double memory_per_entry(long entries, double *names_per_entry)
         route_result_unref(route_cache_put(cache, r, 0));
         route_result_unref(r);
         names += (double)(strlen(domain) + 1 + strlen(exchange) + 1 +
-                          strlen(addresses[0]) + 1 + strlen(addresses[1]) +
-                          1 + strlen(src.server) + 1);
+                          strlen(addresses[0]) + 1 + strlen(addresses[1]) + 1 +
+                          strlen(src.server) + 1);
     }
     after = mallinfo2();
     *names_per_entry = names / (double)entries;
@@ -306,7 +317,8 @@ static double memory_per_entry(long entries, double *names_per_entry)
            *names_per_entry;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     struct resolver_options o;
     struct resolver *r;
@@ -374,8 +386,8 @@ int main(int argc, char **argv)
         printf("shared_queries_per_route=%.2f\n",
                (double)(stats.queries_sent - q0) / (double)routes);
     }
-    printf("step_errors=%ld\nsteps_over_100ms=%ld\n",
-           atomic_load(&step_errors), atomic_load(&step_slow));
+    printf("step_errors=%ld\nsteps_over_100ms=%ld\n", atomic_load(&step_errors),
+           atomic_load(&step_slow));
     resolver_free(r);
 
     if (getenv("BENCH_ROUTES_ONLY")) {

@@ -56,9 +56,8 @@ driver_health(struct decider *decider, const char *server)
 int
 main(int argc, char **argv)
 {
-    struct log_options lopts = {.ident = "decision-driver",
-                                .level = MXW_LOG_INFO,
-                                .to_stderr = true};
+    struct log_options lopts = {
+        .ident = "decision-driver", .level = MXW_LOG_INFO, .to_stderr = true};
     struct mxw_config cfg;
     struct decider *decider;
     char err[MXW_CONFIG_ERR_MAX];

@@ -52,8 +52,8 @@ static const struct shared_case shared[] = {
     {"bad..name", ROUTE_INVALID},
 };
 
-static void check(const char *domain, const struct route_result *r,
-                  enum route_verdict want)
+static void
+check(const char *domain, const struct route_result *r, enum route_verdict want)
 {
     if (r->verdict != want) {
         atomic_fetch_add(&wrong, 1);
@@ -63,7 +63,8 @@ static void check(const char *domain, const struct route_result *r,
     }
 }
 
-static void async_done(void *arg, struct route_result *result)
+static void
+async_done(void *arg, struct route_result *result)
 {
     (void)arg;
     /* Read the result on whatever thread runs the callback. */
@@ -73,7 +74,8 @@ static void async_done(void *arg, struct route_result *result)
     route_result_unref(result);
 }
 
-static void *worker(void *arg)
+static void *
+worker(void *arg)
 {
     unsigned seed = (unsigned)(uintptr_t)arg;
     char name[64];
@@ -117,7 +119,8 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static double elapsed_ms(const struct timespec *t0)
+static double
+elapsed_ms(const struct timespec *t0)
 {
     struct timespec t1;
 
@@ -126,8 +129,9 @@ static double elapsed_ms(const struct timespec *t0)
            (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-static int deadline_main(const char *server, const char *domain,
-                         unsigned deadline_ms, unsigned wait_ms)
+static int
+deadline_main(const char *server, const char *domain, unsigned deadline_ms,
+              unsigned wait_ms)
 {
     struct resolver_options options;
     struct resolver *r;
@@ -154,7 +158,8 @@ static int deadline_main(const char *server, const char *domain,
     printf("%s %d - %s ends in temp_error deadline (%s %s)\n",
            result->verdict == ROUTE_TEMP_ERROR && result->reason &&
                    strcmp(result->reason, "deadline") == 0
-               ? "ok" : "not ok",
+               ? "ok"
+               : "not ok",
            ++n, domain, route_verdict_name(result->verdict),
            result->reason ? result->reason : "-");
     printf("%s %d - returned after %.0f ms for a %u ms deadline\n",
@@ -169,9 +174,9 @@ static int deadline_main(const char *server, const char *domain,
         nanosleep(&pause, NULL);
         result = resolver_route_lookup(r, domain, deadline_ms);
         printf("%s %d - the abandoned lookup filled the cache (%s, %s)\n",
-               result->verdict == ROUTE_MX &&
-                       result->cache == ROUTE_CACHE_HIT
-                   ? "ok" : "not ok",
+               result->verdict == ROUTE_MX && result->cache == ROUTE_CACHE_HIT
+                   ? "ok"
+                   : "not ok",
                ++n, route_verdict_name(result->verdict),
                route_cache_state_name(result->cache));
         route_result_unref(result);
@@ -180,7 +185,8 @@ static int deadline_main(const char *server, const char *domain,
     return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
     struct resolver_options options;
     struct resolver_stats stats;
@@ -246,19 +252,22 @@ int main(int argc, char **argv)
         bool all_tcp = r->step_count > 0;
 
         for (size_t i = 0; i < r->step_count; i++)
-            all_tcp = all_tcp &&
-                      r->steps[i].transport == ROUTE_TRANSPORT_TCP &&
+            all_tcp = all_tcp && r->steps[i].transport == ROUTE_TRANSPORT_TCP &&
                       r->steps[i].edns_payload == ROUTE_EDNS_NONE;
         printf("%s %d - lookup_on over TCP only (%s, %zu steps)\n",
-               r->verdict == ROUTE_MX && all_tcp && r->cache ==
-               ROUTE_CACHE_MISS ? "ok" : "not ok", ++n,
-               route_verdict_name(r->verdict), r->step_count);
+               r->verdict == ROUTE_MX && all_tcp && r->cache == ROUTE_CACHE_MISS
+                   ? "ok"
+                   : "not ok",
+               ++n, route_verdict_name(r->verdict), r->step_count);
     }
     route_result_unref(r);
     r = resolver_route_lookup_on(resolver, "plain.test", 3, false, 1000);
     printf("%s %d - lookup_on an unknown server is temp_error\n",
            r->verdict == ROUTE_TEMP_ERROR && r->reason &&
-           strcmp(r->reason, "no_server") == 0 ? "ok" : "not ok", ++n);
+                   strcmp(r->reason, "no_server") == 0
+               ? "ok"
+               : "not ok",
+           ++n);
     route_result_unref(r);
 
     /* Free with asynchronous lookups possibly in flight: every callback
@@ -272,8 +281,8 @@ int main(int argc, char **argv)
     }
     resolver_free(resolver);
     printf("%s %d - every asynchronous callback ran once (%d of %d)\n",
-           atomic_load(&async_calls) == atomic_load(&async_started)
-               ? "ok" : "not ok",
+           atomic_load(&async_calls) == atomic_load(&async_started) ? "ok"
+                                                                    : "not ok",
            ++n, atomic_load(&async_calls), atomic_load(&async_started));
     printf("%s %d - every blocking lookup returned (%d)\n",
            atomic_load(&done_blocking) > 0 ? "ok" : "not ok", ++n,

@@ -18,8 +18,8 @@
 #include "result.h"
 #include "route.h"
 
-static struct route_result *make(const char *domain, enum route_verdict v,
-                                 uint32_t ttl_s)
+static struct route_result *
+make(const char *domain, enum route_verdict v, uint32_t ttl_s)
 {
     struct route_result src;
     struct route_step step;
@@ -44,8 +44,9 @@ static struct route_result *make(const char *domain, enum route_verdict v,
     return r;
 }
 
-static void put(struct route_cache *c, const char *domain,
-                enum route_verdict v, uint32_t ttl_s, uint64_t now)
+static void
+put(struct route_cache *c, const char *domain, enum route_verdict v,
+    uint32_t ttl_s, uint64_t now)
 {
     struct route_result *r = make(domain, v, ttl_s);
 
@@ -53,7 +54,8 @@ static void put(struct route_cache *c, const char *domain,
     route_result_unref(r);
 }
 
-static void hit_until_ttl(void **state)
+static void
+hit_until_ttl(void **state)
 {
     struct route_cache *c = route_cache_new(10, 60000, 5000);
     struct route_result *out;
@@ -65,8 +67,7 @@ static void hit_until_ttl(void **state)
     assert_string_equal(out->domain, "a.test");
     assert_int_equal(out->step_count, 0); /* steps are not kept */
     route_result_unref(out);
-    assert_int_equal(route_cache_get(c, "a.test", 300999, &out),
-                     CACHE_FRESH);
+    assert_int_equal(route_cache_get(c, "a.test", 300999, &out), CACHE_FRESH);
     route_result_unref(out);
     assert_int_equal(route_cache_get(c, "a.test", 301000, &out), CACHE_MISS);
     assert_null(out);
@@ -74,7 +75,8 @@ static void hit_until_ttl(void **state)
     route_cache_free(c);
 }
 
-static void lru_evicts_oldest(void **state)
+static void
+lru_evicts_oldest(void **state)
 {
     struct route_cache *c = route_cache_new(3, 0, 5000);
     struct route_result *out;
@@ -98,7 +100,8 @@ static void lru_evicts_oldest(void **state)
     route_cache_free(c);
 }
 
-static void replace_keeps_count(void **state)
+static void
+replace_keeps_count(void **state)
 {
     struct route_cache *c = route_cache_new(3, 0, 5000);
     struct route_result *out;
@@ -113,7 +116,8 @@ static void replace_keeps_count(void **state)
     route_cache_free(c);
 }
 
-static void stale_served_after_failed_refresh(void **state)
+static void
+stale_served_after_failed_refresh(void **state)
 {
     struct route_cache *c = route_cache_new(10, 60000, 5000);
     struct route_result *out, *temp, *stale;
@@ -134,8 +138,7 @@ static void stale_served_after_failed_refresh(void **state)
     route_result_unref(temp);
 
     /* For the temp_error TTL, lookups get the stale route directly. */
-    assert_int_equal(route_cache_get(c, "a.test", 104999, &out),
-                     CACHE_STALE);
+    assert_int_equal(route_cache_get(c, "a.test", 104999, &out), CACHE_STALE);
     assert_int_equal(out->cache, ROUTE_CACHE_STALE);
     route_result_unref(out);
     assert_int_equal(route_cache_get(c, "a.test", 105000, &out), CACHE_MISS);
@@ -152,7 +155,8 @@ static void stale_served_after_failed_refresh(void **state)
     route_cache_free(c);
 }
 
-static void negative_never_stale(void **state)
+static void
+negative_never_stale(void **state)
 {
     struct route_cache *c = route_cache_new(10, 60000, 5000);
     struct route_result *temp, *out;
@@ -164,14 +168,14 @@ static void negative_never_stale(void **state)
     assert_null(route_cache_put(c, temp, 100000));
     route_result_unref(temp);
     /* The temp_error replaced it, cached for its own TTL. */
-    assert_int_equal(route_cache_get(c, "n.test", 100001, &out),
-                     CACHE_FRESH);
+    assert_int_equal(route_cache_get(c, "n.test", 100001, &out), CACHE_FRESH);
     assert_int_equal(out->verdict, ROUTE_TEMP_ERROR);
     route_result_unref(out);
     route_cache_free(c);
 }
 
-static void temp_error_ttl_zero_not_stored(void **state)
+static void
+temp_error_ttl_zero_not_stored(void **state)
 {
     struct route_cache *c = route_cache_new(10, 60000, 0);
     struct route_result *out;
@@ -182,11 +186,12 @@ static void temp_error_ttl_zero_not_stored(void **state)
     route_cache_free(c);
 }
 
-static void literals_never_cached(void **state)
+static void
+literals_never_cached(void **state)
 {
     struct route_cache *c = route_cache_new(10, 0, 0);
-    struct route_result *r = route_result_simple(ROUTE_ADDRESS_LITERAL,
-                                                 "[192.0.2.1]", NULL);
+    struct route_result *r =
+        route_result_simple(ROUTE_ADDRESS_LITERAL, "[192.0.2.1]", NULL);
 
     (void)state;
     assert_null(route_cache_put(c, r, 0));
@@ -195,7 +200,8 @@ static void literals_never_cached(void **state)
     route_cache_free(c);
 }
 
-static void zero_capacity_stores_nothing(void **state)
+static void
+zero_capacity_stores_nothing(void **state)
 {
     struct route_cache *c = route_cache_new(0, 0, 5000);
     struct route_result *out;
@@ -207,7 +213,8 @@ static void zero_capacity_stores_nothing(void **state)
     route_cache_free(c);
 }
 
-static void large_cache_stays_bounded(void **state)
+static void
+large_cache_stays_bounded(void **state)
 {
     struct route_cache *c = route_cache_new(5000, 0, 5000);
     char name[32];
@@ -224,7 +231,8 @@ static void large_cache_stays_bounded(void **state)
     route_cache_free(c);
 }
 
-static void host_cache_keeps_addresses(void **state)
+static void
+host_cache_keeps_addresses(void **state)
 {
     struct host_cache *hc = host_cache_new(16, 3600);
     struct answer an, out;
@@ -269,7 +277,8 @@ static void host_cache_keeps_addresses(void **state)
     assert_false(host_cache_get(NULL, "mx.test", 1, 0, &out));
 }
 
-int main(void)
+int
+main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hit_until_ttl),

@@ -51,8 +51,8 @@ socketmap_status_texts(void **state)
          "domain name not found. Name service error for name=x type=A: "
          "Host not found",
          false, NULL, NULL, false},
-        {"5.1.0 Domain example.test does not accept mail (nullMX)", false,
-         NULL, NULL, false},
+        {"5.1.0 Domain example.test does not accept mail (nullMX)", false, NULL,
+         NULL, false},
         /* Other types, other tails, hostile names. */
         {"5.4.4 Host or domain name not found. Name service error for "
          "name=example.test type=TXT: Host not found",
@@ -147,12 +147,9 @@ policyd_parse_attributes(void **state)
 {
     struct policyd_request req;
     static const char *const lines[] = {
-        "request=smtpd_access_policy",
-        "protocol_state=RCPT",
-        "recipient=user@example.test",
-        "queue_id=",
-        "client_address=127.0.0.1",
-        "unknown_attribute=anything=with=equals",
+        "request=smtpd_access_policy", "protocol_state=RCPT",
+        "recipient=user@example.test", "queue_id=",
+        "client_address=127.0.0.1",    "unknown_attribute=anything=with=equals",
     };
 
     (void)state;
@@ -176,17 +173,17 @@ policyd_recipient_domains(void **state)
     char domain[64];
 
     (void)state;
-    assert_true(policyd_recipient_domain("a@example.test", domain,
-                                         sizeof(domain)));
+    assert_true(
+        policyd_recipient_domain("a@example.test", domain, sizeof(domain)));
     assert_string_equal(domain, "example.test");
-    assert_true(policyd_recipient_domain("<a@b@Example.TEST>", domain,
-                                         sizeof(domain)));
+    assert_true(
+        policyd_recipient_domain("<a@b@Example.TEST>", domain, sizeof(domain)));
     assert_string_equal(domain, "Example.TEST");
-    assert_true(policyd_recipient_domain("a@[192.0.2.1]", domain,
-                                         sizeof(domain)));
+    assert_true(
+        policyd_recipient_domain("a@[192.0.2.1]", domain, sizeof(domain)));
     assert_string_equal(domain, "[192.0.2.1]");
-    assert_false(policyd_recipient_domain("postmaster", domain,
-                                          sizeof(domain)));
+    assert_false(
+        policyd_recipient_domain("postmaster", domain, sizeof(domain)));
     assert_false(policyd_recipient_domain("a@", domain, sizeof(domain)));
     assert_false(policyd_recipient_domain("a@>", domain, sizeof(domain)));
     assert_false(policyd_recipient_domain(
@@ -207,8 +204,9 @@ policyd_action_replies(void **state)
     assert_string_equal(buf, "action=DUNNO\n\n");
 
     assert_true(policyd_format_action(&d, "X-MXWarden", buf, sizeof(buf)));
-    assert_true(strncmp(buf, "action=PREPEND X-MXWarden: domain=example.test "
-                             "verdict=mx",
+    assert_true(strncmp(buf,
+                        "action=PREPEND X-MXWarden: domain=example.test "
+                        "verdict=mx",
                         50) == 0);
     assert_non_null(strstr(buf, "action=accept\n\n"));
 
@@ -229,8 +227,7 @@ static void
 header_value_only_safe_names(void **state)
 {
     struct route_result r;
-    struct route_exchange ex = {.name = "mx\r\nInjected: yes",
-                                .usable = true};
+    struct route_exchange ex = {.name = "mx\r\nInjected: yes", .usable = true};
     struct decision d;
     char buf[512];
 

@@ -109,14 +109,14 @@ record_many(struct fixture *f, const char *server, enum health_outcome o,
 
 static const struct health_canary_round clean_round = {
     .mx_total = 4, .nxdomain_checked = true};
-static const struct health_canary_round dead_round = {
-    .mx_total = 4, .mx_failed = 4, .nxdomain_checked = true,
-    .nxdomain_failed = true};
+static const struct health_canary_round dead_round = {.mx_total = 4,
+                                                      .mx_failed = 4,
+                                                      .nxdomain_checked = true,
+                                                      .nxdomain_failed = true};
 static const struct health_canary_round rewriting_round = {
     .mx_total = 4, .nxdomain_checked = true, .nxdomain_rewritten = true};
 static const struct health_canary_round denying_round = {
-    .mx_total = 4, .mx_failed = 4, .mx_denied = true,
-    .nxdomain_checked = true};
+    .mx_total = 4, .mx_failed = 4, .mx_denied = true, .nxdomain_checked = true};
 
 static void
 health_starts_healthy_and_trusted(void **state)
@@ -442,8 +442,7 @@ health_step_outcome_mapping(void **state)
 
         if (canary_step_outcome(&step) != cases[i].expected)
             fail_msg("case %zu (rcode %d, error %s): got %s, expected %s", i,
-                     cases[i].rcode,
-                     cases[i].error ? cases[i].error : "none",
+                     cases[i].rcode, cases[i].error ? cases[i].error : "none",
                      health_outcome_name(canary_step_outcome(&step)),
                      health_outcome_name(cases[i].expected));
     }

@@ -19,8 +19,8 @@
 #define SERVER "127.0.0.1:53"
 
 static struct route_result
-make_result(enum route_verdict verdict, const char *domain,
-            const char *reason, const char *server)
+make_result(enum route_verdict verdict, const char *domain, const char *reason,
+            const char *server)
 {
     struct route_result result;
 
@@ -48,8 +48,7 @@ healthy_input(const struct route_result *result, bool confirmed)
 }
 
 static void
-assert_reply(const struct policy_decision *d, const char *code,
-             const char *dsn)
+assert_reply(const struct policy_decision *d, const char *code, const char *dsn)
 {
     assert_false(d->reply.accept);
     assert_string_equal(d->reply.code, code);
@@ -165,9 +164,9 @@ static void
 policy_default_protected_list(void **state)
 {
     static const char *const expected[] = {
-        "hotmail.com", "outlook.com", "live.com", "msn.com", "gmail.com",
-        "googlemail.com", "yahoo.com", "icloud.com", "aol.com", "gmx.de",
-        "web.de", "yandex.ru", "qq.com"};
+        "hotmail.com",    "outlook.com", "live.com",   "msn.com", "gmail.com",
+        "googlemail.com", "yahoo.com",   "icloud.com", "aol.com", "gmx.de",
+        "web.de",         "yandex.ru",   "qq.com"};
     struct policy policy;
 
     (void)state;
@@ -236,9 +235,8 @@ policy_temp_error_text_names_cause(void **state)
     r.steps = &step;
     r.step_count = 1;
     policy_decide(&policy, &in, &d);
-    assert_string_equal(d.text,
-                        "DNS lookup for example.com failed: resolver "
-                        "192.0.2.53:53 timed out; try again later");
+    assert_string_equal(d.text, "DNS lookup for example.com failed: resolver "
+                                "192.0.2.53:53 timed out; try again later");
 
     r.reason = "inflight_limit";
     policy_decide(&policy, &in, &d);
@@ -274,9 +272,8 @@ make_hostile_policy(struct policy *policy)
     for (int v = 0; v < ROUTE_VERDICT_COUNT; v++) {
         assert_true(policy_reply_parse("554 5.7.1", &policy->rows[v].trusted,
                                        err, sizeof(err)));
-        assert_true(policy_reply_parse("554 5.7.1",
-                                       &policy->rows[v].untrusted, err,
-                                       sizeof(err)));
+        assert_true(policy_reply_parse("554 5.7.1", &policy->rows[v].untrusted,
+                                       err, sizeof(err)));
     }
 }
 
@@ -304,9 +301,9 @@ policy_invariant_all_combinations(void **state)
                     bool trusted = bits & 1, lying = bits & 2;
                     bool confirmed = bits & 4, protect = bits & 8;
                     bool has_server = bits & 16, monitor = bits & 32;
-                    struct route_result r = make_result(
-                        (enum route_verdict)v, domains[protect], "nxdomain",
-                        has_server ? SERVER : NULL);
+                    struct route_result r =
+                        make_result((enum route_verdict)v, domains[protect],
+                                    "nxdomain", has_server ? SERVER : NULL);
                     struct policy_input in = {
                         .result = &r,
                         .health = (enum health_state)h,
@@ -345,8 +342,7 @@ static void
 policy_hostile_table_defers_routes(void **state)
 {
     struct policy policy;
-    struct route_result r = make_result(ROUTE_MX, "example.test", NULL,
-                                        SERVER);
+    struct route_result r = make_result(ROUTE_MX, "example.test", NULL, SERVER);
     struct policy_input in = healthy_input(&r, true);
     struct policy_decision d;
 

@@ -34,7 +34,7 @@ enum responder_mode {
     MODE_NORMAL = 0,
     MODE_FORMERR_EDNS, /* FORMERR to queries with an OPT */
     MODE_SERVFAIL,
-    MODE_SLOW,         /* answer 300 ms late */
+    MODE_SLOW, /* answer 300 ms late */
 };
 
 static struct {
@@ -49,13 +49,15 @@ static struct {
 
 static atomic_ullong fake_now_ms;
 
-static uint64_t fake_clock(void *arg)
+static uint64_t
+fake_clock(void *arg)
 {
     (void)arg;
     return atomic_load(&fake_now_ms);
 }
 
-static void sleep_ms(unsigned ms)
+static void
+sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -64,8 +66,9 @@ static void sleep_ms(unsigned ms)
 
 /* Read the question of a query: name text, type, and whether it has an
  * OPT (ARCOUNT > 0).  Returns false for anything else. */
-static bool read_query(const unsigned char *q, size_t len, char *name,
-                       size_t namelen, uint16_t *type, bool *edns)
+static bool
+read_query(const unsigned char *q, size_t len, char *name, size_t namelen,
+           uint16_t *type, bool *edns)
 {
     size_t pos = 12, out = 0;
 
@@ -90,7 +93,8 @@ static bool read_query(const unsigned char *q, size_t len, char *name,
     return true;
 }
 
-static void *responder_main(void *arg)
+static void *
+responder_main(void *arg)
 {
     (void)arg;
     while (!atomic_load(&responder.stop)) {
@@ -107,10 +111,10 @@ static void *responder_main(void *arg)
 
         if (poll(&pfd, 1, 50) <= 0)
             continue;
-        n = recvfrom(responder.fd, q, sizeof(q), 0,
-                     (struct sockaddr *)&from, &fromlen);
-        if (n <= 0 || !read_query(q, (size_t)n, name, sizeof(name), &type,
-                                  &edns))
+        n = recvfrom(responder.fd, q, sizeof(q), 0, (struct sockaddr *)&from,
+                     &fromlen);
+        if (n <= 0 ||
+            !read_query(q, (size_t)n, name, sizeof(name), &type, &edns))
             continue;
         id = (uint16_t)((q[0] << 8) | q[1]);
         mode = atomic_load(&responder.mode);
@@ -149,7 +153,8 @@ static void *responder_main(void *arg)
 static struct resolver *resolver;
 static char server[32];
 
-static struct resolver *make_resolver(unsigned max_inflight)
+static struct resolver *
+make_resolver(unsigned max_inflight)
 {
     struct resolver_options o;
     char err[256];
@@ -173,7 +178,8 @@ static struct resolver *make_resolver(unsigned max_inflight)
     return r;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
     struct sockaddr_in sin;
     socklen_t len = sizeof(sin);
@@ -196,7 +202,8 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
     (void)state;
     atomic_store(&responder.stop, true);
@@ -206,7 +213,8 @@ static int teardown(void **state)
 }
 
 /* Every test starts from a fresh resolver and a normal responder. */
-static int each_setup(void **state)
+static int
+each_setup(void **state)
 {
     (void)state;
     atomic_store(&responder.mode, MODE_NORMAL);
@@ -215,7 +223,8 @@ static int each_setup(void **state)
     return 0;
 }
 
-static int each_teardown(void **state)
+static int
+each_teardown(void **state)
 {
     (void)state;
     resolver_free(resolver);
@@ -223,7 +232,8 @@ static int each_teardown(void **state)
     return 0;
 }
 
-static void lookup_then_cache_hit(void **state)
+static void
+lookup_then_cache_hit(void **state)
 {
     struct route_result *r;
     int before;
@@ -249,7 +259,8 @@ static void lookup_then_cache_hit(void **state)
     route_result_unref(r);
 }
 
-static void ttl_expiry_on_simulated_clock(void **state)
+static void
+ttl_expiry_on_simulated_clock(void **state)
 {
     struct route_result *r;
     int before;
@@ -269,7 +280,8 @@ static void ttl_expiry_on_simulated_clock(void **state)
     route_result_unref(r);
 }
 
-static void rung_memory_expires(void **state)
+static void
+rung_memory_expires(void **state)
 {
     struct route_result *r;
 
@@ -297,7 +309,8 @@ static void rung_memory_expires(void **state)
     route_result_unref(r);
 }
 
-static void stale_route_on_servfail(void **state)
+static void
+stale_route_on_servfail(void **state)
 {
     struct route_result *r;
     int before;
@@ -331,7 +344,8 @@ static void stale_route_on_servfail(void **state)
     route_result_unref(r);
 }
 
-static void deadline_then_background_fill(void **state)
+static void
+deadline_then_background_fill(void **state)
 {
     struct route_result *r;
     struct timespec t0, t1;
@@ -342,8 +356,8 @@ static void deadline_then_background_fill(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     r = resolver_route_lookup(resolver, "seven.test", 50);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    elapsed_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-                 (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    elapsed_ms =
+        (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     assert_int_equal(r->verdict, ROUTE_TEMP_ERROR);
     assert_string_equal(r->reason, "deadline");
     assert_true(elapsed_ms >= 45);
@@ -365,7 +379,8 @@ struct async_count {
     atomic_int shutdown;
 };
 
-static void count_done(void *arg, struct route_result *result)
+static void
+count_done(void *arg, struct route_result *result)
 {
     struct async_count *c = arg;
 
@@ -379,14 +394,16 @@ static void count_done(void *arg, struct route_result *result)
     route_result_unref(result);
 }
 
-static bool wait_calls(struct async_count *c, int want)
+static bool
+wait_calls(struct async_count *c, int want)
 {
     for (int i = 0; i < 300 && atomic_load(&c->calls) < want; i++)
         sleep_ms(10);
     return atomic_load(&c->calls) == want;
 }
 
-static void same_domain_merged(void **state)
+static void
+same_domain_merged(void **state)
 {
     struct async_count c = {0};
     int before = atomic_load(&responder.mx_queries);
@@ -394,14 +411,15 @@ static void same_domain_merged(void **state)
     (void)state;
     atomic_store(&responder.mode, MODE_SLOW);
     for (int i = 0; i < 50; i++)
-        resolver_route_lookup_async(resolver, "eight.test", 3000,
-                                    count_done, &c);
+        resolver_route_lookup_async(resolver, "eight.test", 3000, count_done,
+                                    &c);
     assert_true(wait_calls(&c, 50));
     assert_int_equal(atomic_load(&c.mx), 50);
     assert_int_equal(atomic_load(&responder.mx_queries), before + 1);
 }
 
-static void inflight_limit_enforced(void **state)
+static void
+inflight_limit_enforced(void **state)
 {
     struct async_count c = {0};
     char name[32];
@@ -419,7 +437,8 @@ static void inflight_limit_enforced(void **state)
     assert_int_equal(atomic_load(&c.mx), 2);
 }
 
-static void shutdown_completes_every_callback(void **state)
+static void
+shutdown_completes_every_callback(void **state)
 {
     struct async_count c = {0};
     char name[32];
@@ -438,7 +457,8 @@ static void shutdown_completes_every_callback(void **state)
     resolver = make_resolver(1000);
 }
 
-static void literal_and_invalid_immediate(void **state)
+static void
+literal_and_invalid_immediate(void **state)
 {
     struct route_result *r;
     int before = atomic_load(&responder.queries);
@@ -454,7 +474,8 @@ static void literal_and_invalid_immediate(void **state)
     assert_int_equal(atomic_load(&responder.queries), before);
 }
 
-static void raw_query_answers(void **state)
+static void
+raw_query_answers(void **state)
 {
     struct resolver_raw_result *raw;
 
@@ -476,15 +497,16 @@ static void raw_query_answers(void **state)
 
 static atomic_int observed;
 
-static void observe(void *arg, unsigned server_index,
-                    const struct route_step *step)
+static void
+observe(void *arg, unsigned server_index, const struct route_step *step)
 {
     (void)arg;
     if (server_index == 0 && step->server && step->name)
         atomic_fetch_add(&observed, 1);
 }
 
-static void observer_sees_every_step(void **state)
+static void
+observer_sees_every_step(void **state)
 {
     struct resolver_options o;
     char err[256];
@@ -505,7 +527,8 @@ static void observer_sees_every_step(void **state)
     resolver_free(r);
 }
 
-static void bad_options_rejected(void **state)
+static void
+bad_options_rejected(void **state)
 {
     struct resolver_options o;
     char err[256];
@@ -526,7 +549,8 @@ static void bad_options_rejected(void **state)
     assert_non_null(strstr(err, "512"));
 }
 
-int main(void)
+int
+main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(lookup_then_cache_hit, each_setup,

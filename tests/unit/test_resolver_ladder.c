@@ -21,7 +21,8 @@ static const struct ladder_config config = {
     .memory_ms = 900000,
 };
 
-static void rungs_described(void **state)
+static void
+rungs_described(void **state)
 {
     (void)state;
     assert_int_equal(ladder_rung_count(&config), 4);
@@ -33,7 +34,8 @@ static void rungs_described(void **state)
     assert_true(ladder_rung_is_tcp(&config, 3));
 }
 
-static void timeout_steps_down_one_rung(void **state)
+static void
+timeout_steps_down_one_rung(void **state)
 {
     unsigned next;
 
@@ -51,7 +53,8 @@ static void timeout_steps_down_one_rung(void **state)
                      LADDER_NEXT_SERVER);
 }
 
-static void edns_rejection_drops_to_plain(void **state)
+static void
+edns_rejection_drops_to_plain(void **state)
 {
     unsigned next;
 
@@ -64,7 +67,8 @@ static void edns_rejection_drops_to_plain(void **state)
     assert_int_equal(next, 2);
 }
 
-static void truncation_goes_to_tcp(void **state)
+static void
+truncation_goes_to_tcp(void **state)
 {
     unsigned next;
 
@@ -81,7 +85,8 @@ static void truncation_goes_to_tcp(void **state)
                      LADDER_NEXT_SERVER);
 }
 
-static void without_tcp_truncation_moves_on(void **state)
+static void
+without_tcp_truncation_moves_on(void **state)
 {
     struct ladder_config no_tcp = config;
     unsigned next;
@@ -95,7 +100,8 @@ static void without_tcp_truncation_moves_on(void **state)
                      LADDER_NEXT_SERVER);
 }
 
-static void server_failures_move_on(void **state)
+static void
+server_failures_move_on(void **state)
 {
     unsigned next;
 
@@ -110,7 +116,8 @@ static void server_failures_move_on(void **state)
                      LADDER_DONE);
 }
 
-static void memory_expires(void **state)
+static void
+memory_expires(void **state)
 {
     struct ladder_memory memory = {0};
     uint64_t now = 1000;
@@ -125,7 +132,8 @@ static void memory_expires(void **state)
     assert_false(memory.set);
 }
 
-static void top_rung_clears_memory(void **state)
+static void
+top_rung_clears_memory(void **state)
 {
     struct ladder_memory memory = {0};
 
@@ -136,7 +144,8 @@ static void top_rung_clears_memory(void **state)
     assert_int_equal(ladder_start_rung(&config, &memory, 30), 0);
 }
 
-int main(void)
+int
+main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rungs_described),

@@ -18,8 +18,9 @@
 #include "test_resolver_wire.h"
 
 /* Parse w as a reply to (qname, qtype) and fill an answered outcome. */
-static void answered(struct wire *w, const char *qname, uint16_t qtype,
-                     struct question_outcome *out)
+static void
+answered(struct wire *w, const char *qname, uint16_t qtype,
+         struct question_outcome *out)
 {
     struct dns_reply r;
 
@@ -32,15 +33,17 @@ static void answered(struct wire *w, const char *qname, uint16_t qtype,
     dnsmsg_reply_clear(&r);
 }
 
-static void failed(struct question_outcome *out, const char *error)
+static void
+failed(struct question_outcome *out, const char *error)
 {
     memset(out, 0, sizeof(*out));
     out->error = error;
     out->rcode = ROUTE_RCODE_NONE;
 }
 
-static void address_reply(struct question_outcome *out, const char *name,
-                          uint16_t type, const char *addr, uint32_t ttl)
+static void
+address_reply(struct question_outcome *out, const char *name, uint16_t type,
+              const char *addr, uint32_t ttl)
 {
     struct wire w;
 
@@ -55,8 +58,8 @@ static void address_reply(struct question_outcome *out, const char *name,
     answered(&w, name, type, out);
 }
 
-static void nxdomain_reply(struct question_outcome *out, const char *name,
-                           uint16_t type)
+static void
+nxdomain_reply(struct question_outcome *out, const char *name, uint16_t type)
 {
     struct wire w;
 
@@ -66,7 +69,8 @@ static void nxdomain_reply(struct question_outcome *out, const char *name,
     answered(&w, name, type, out);
 }
 
-static void mx_records_plan_exchanges(void **state)
+static void
+mx_records_plan_exchanges(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -85,7 +89,8 @@ static void mx_records_plan_exchanges(void **state)
     answer_clear(&mx.answer);
 }
 
-static void null_mx_alone(void **state)
+static void
+null_mx_alone(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -100,7 +105,8 @@ static void null_mx_alone(void **state)
     answer_clear(&mx.answer);
 }
 
-static void null_mx_mixed_is_ignored(void **state)
+static void
+null_mx_mixed_is_ignored(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -116,7 +122,8 @@ static void null_mx_mixed_is_ignored(void **state)
     answer_clear(&mx.answer);
 }
 
-static void root_target_not_null_mx(void **state)
+static void
+root_target_not_null_mx(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -132,7 +139,8 @@ static void root_target_not_null_mx(void **state)
     answer_clear(&mx.answer);
 }
 
-static void nodata_plans_implicit_with_soa_ttl(void **state)
+static void
+nodata_plans_implicit_with_soa_ttl(void **state)
 {
     struct question_outcome mx;
     const char *reason;
@@ -147,7 +155,8 @@ static void nodata_plans_implicit_with_soa_ttl(void **state)
     answer_clear(&mx.answer);
 }
 
-static void negative_ttl_soa_ttl_lower(void **state)
+static void
+negative_ttl_soa_ttl_lower(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -161,7 +170,8 @@ static void negative_ttl_soa_ttl_lower(void **state)
     answer_clear(&mx.answer);
 }
 
-static void timeout_is_never_nodata(void **state)
+static void
+timeout_is_never_nodata(void **state)
 {
     struct question_outcome mx;
     const char *reason;
@@ -175,7 +185,8 @@ static void timeout_is_never_nodata(void **state)
     assert_string_equal(reason, "servfail");
 }
 
-static void nxdomain_checked_against_a(void **state)
+static void
+nxdomain_checked_against_a(void **state)
 {
     struct question_outcome mx, a;
     const char *reason;
@@ -189,25 +200,23 @@ static void nxdomain_checked_against_a(void **state)
     answer_clear(&a.answer);
 
     address_reply(&a, "d.test", DNS_TYPE_A, "192.0.2.1", 60);
-    assert_int_equal(classify_nxdomain_check(&a, &reason),
-                     ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "nxdomain_contradicted");
     answer_clear(&a.answer);
 
     /* Even NODATA for A shows that the name exists (RFC 8020). */
     address_reply(&a, "d.test", DNS_TYPE_A, NULL, 60);
-    assert_int_equal(classify_nxdomain_check(&a, &reason),
-                     ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
     answer_clear(&a.answer);
 
     failed(&a, "timeout");
-    assert_int_equal(classify_nxdomain_check(&a, &reason),
-                     ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "timeout");
     answer_clear(&mx.answer);
 }
 
-static void cname_followed_in_answer(void **state)
+static void
+cname_followed_in_answer(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -225,7 +234,8 @@ static void cname_followed_in_answer(void **state)
     answer_clear(&mx.answer);
 }
 
-static void cname_records_of_other_owner_ignored(void **state)
+static void
+cname_records_of_other_owner_ignored(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -241,7 +251,8 @@ static void cname_records_of_other_owner_ignored(void **state)
     answer_clear(&mx.answer);
 }
 
-static void cname_loop_and_chain(void **state)
+static void
+cname_loop_and_chain(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -267,15 +278,16 @@ static void cname_loop_and_chain(void **state)
     wire_cname(&w, "c.test", 50, "d.test");
     wire_mx(&w, "d.test", 50, 10, "mx.d.test");
     wire_counts(&w, 4, 0, 0);
-    assert_int_equal(dnsmsg_parse(w.buf, w.len, 1, "a.test", DNS_TYPE_MX,
-                                  &r), DNSMSG_OK);
+    assert_int_equal(dnsmsg_parse(w.buf, w.len, 1, "a.test", DNS_TYPE_MX, &r),
+                     DNSMSG_OK);
     assert_int_equal(answer_analyze(&r, "a.test", DNS_TYPE_MX, 2, &an), 0);
     assert_int_equal(an.kind, ANSWER_CNAME_CHAIN);
     answer_clear(&an);
     dnsmsg_reply_clear(&r);
 }
 
-static void cname_pending_without_soa(void **state)
+static void
+cname_pending_without_soa(void **state)
 {
     struct wire w;
     struct question_outcome mx;
@@ -290,7 +302,8 @@ static void cname_pending_without_soa(void **state)
     answer_clear(&mx.answer);
 }
 
-static void address_classes(void **state)
+static void
+address_classes(void **state)
 {
     unsigned char a[16];
 
@@ -313,7 +326,8 @@ static void address_classes(void **state)
     assert_int_equal(classify_address(AF_INET6, a), ADDRESS_USABLE);
 }
 
-static void exchange_judgements(void **state)
+static void
+exchange_judgements(void **state)
 {
     static const struct {
         const char *a, *aaaa;
@@ -347,7 +361,8 @@ static void exchange_judgements(void **state)
     }
 }
 
-static void exchange_nxdomain_and_failure(void **state)
+static void
+exchange_nxdomain_and_failure(void **state)
 {
     struct question_outcome a, aaaa;
     struct exchange_eval eval;
@@ -375,7 +390,8 @@ static void exchange_nxdomain_and_failure(void **state)
     answer_clear(&a.answer);
 }
 
-static void exchange_names(void **state)
+static void
+exchange_names(void **state)
 {
     (void)state;
     assert_string_equal(classify_exchange_name("192.0.2.1"), "ip_literal");
@@ -384,7 +400,8 @@ static void exchange_names(void **state)
     assert_null(classify_exchange_name("mx.example.test"));
 }
 
-static void exchanges_verdict(void **state)
+static void
+exchanges_verdict(void **state)
 {
     struct exchange_eval evals[3];
     const char *reason;
@@ -394,8 +411,7 @@ static void exchanges_verdict(void **state)
     evals[0].why_unusable = "nxdomain";
     evals[1].temporary = true;
     evals[1].why_unusable = "lookup_failed";
-    assert_int_equal(classify_exchanges(evals, 2, &reason),
-                     ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_exchanges(evals, 2, &reason), ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "exchange_lookup_failed");
     evals[2].usable = true;
     assert_int_equal(classify_exchanges(evals, 3, &reason), ROUTE_MX);
@@ -405,7 +421,8 @@ static void exchanges_verdict(void **state)
     assert_string_equal(reason, "no_usable_exchange");
 }
 
-static void implicit_verdict(void **state)
+static void
+implicit_verdict(void **state)
 {
     struct exchange_eval eval;
     const char *reason;
@@ -416,8 +433,7 @@ static void implicit_verdict(void **state)
     assert_int_equal(classify_implicit(&eval, &reason), ROUTE_IMPLICIT_MX);
     eval.usable = false;
     eval.why_unusable = "loopback_only";
-    assert_int_equal(classify_implicit(&eval, &reason),
-                     ROUTE_NO_MAIL_HOSTS);
+    assert_int_equal(classify_implicit(&eval, &reason), ROUTE_NO_MAIL_HOSTS);
     assert_string_equal(reason, "loopback_only");
     eval.temporary = true;
     eval.lookup_error = "servfail";
@@ -425,39 +441,39 @@ static void implicit_verdict(void **state)
     assert_string_equal(reason, "servfail");
 }
 
-static void ttl_clamps(void **state)
+static void
+ttl_clamps(void **state)
 {
     struct ttl_limits limits = {
-        .ttl_min_s = 60, .ttl_max_s = 3600,
-        .negative_ttl_min_s = 30, .negative_ttl_max_s = 600,
+        .ttl_min_s = 60,
+        .ttl_max_s = 3600,
+        .negative_ttl_min_s = 30,
+        .negative_ttl_max_s = 600,
         .temp_error_ttl_s = 5,
     };
 
     (void)state;
     assert_int_equal(classify_clamp_ttl(&limits, ROUTE_MX, 10, true), 60);
     assert_int_equal(classify_clamp_ttl(&limits, ROUTE_MX, 100, true), 100);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_IMPLICIT_MX, 99999,
-                                        true), 3600);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NULL_MX, 0, true),
-                     60);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NO_DOMAIN, 5, true),
-                     30);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NO_DOMAIN, 86400,
-                                        true), 600);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NO_MAIL_HOSTS, 500,
-                                        false), 30);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_TEMP_ERROR, 500,
-                                        true), 5);
-    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_INVALID, 500, true),
-                     0);
+    assert_int_equal(
+        classify_clamp_ttl(&limits, ROUTE_IMPLICIT_MX, 99999, true), 3600);
+    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NULL_MX, 0, true), 60);
+    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NO_DOMAIN, 5, true), 30);
+    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_NO_DOMAIN, 86400, true),
+                     600);
+    assert_int_equal(
+        classify_clamp_ttl(&limits, ROUTE_NO_MAIL_HOSTS, 500, false), 30);
+    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_TEMP_ERROR, 500, true),
+                     5);
+    assert_int_equal(classify_clamp_ttl(&limits, ROUTE_INVALID, 500, true), 0);
 }
 
-static void verdict_names(void **state)
+static void
+verdict_names(void **state)
 {
     (void)state;
     assert_string_equal(route_verdict_name(ROUTE_MX), "mx");
-    assert_string_equal(route_verdict_name(ROUTE_IMPLICIT_MX),
-                        "implicit_mx");
+    assert_string_equal(route_verdict_name(ROUTE_IMPLICIT_MX), "implicit_mx");
     assert_string_equal(route_verdict_name(ROUTE_NULL_MX), "null_mx");
     assert_string_equal(route_verdict_name(ROUTE_NO_DOMAIN), "no_domain");
     assert_string_equal(route_verdict_name(ROUTE_NO_MAIL_HOSTS),
@@ -466,13 +482,13 @@ static void verdict_names(void **state)
     assert_string_equal(route_verdict_name(ROUTE_ADDRESS_LITERAL),
                         "address_literal");
     assert_string_equal(route_verdict_name(ROUTE_INVALID), "invalid");
-    assert_string_equal(route_verdict_name((enum route_verdict)99),
-                        "unknown");
+    assert_string_equal(route_verdict_name((enum route_verdict)99), "unknown");
     assert_string_equal(route_rcode_name(16), "BADVERS");
     assert_null(route_rcode_name(ROUTE_RCODE_NONE));
 }
 
-int main(void)
+int
+main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mx_records_plan_exchanges),
