@@ -1,7 +1,9 @@
 /*
  * health.c - per-server resolver health bookkeeping.
  *
- * States and their transitions:
+ * Every server starts suspect, so nothing it says becomes a 5xx until
+ * recover_rounds clean canary rounds have checked it. States and their
+ * transitions:
  *
  *   healthy   -> suspect    failure ratio over suspect_pct, a failed or
  *                           lying canary round, or a negative answer for
@@ -125,9 +127,12 @@ health_new(const struct health_options *opts, const char *const *servers,
         s->name = strdup(servers[i]);
         if (s->name == NULL)
             goto nomem;
-        s->state = HEALTH_HEALTHY;
+        /* Not trusted until canary rounds have checked it: a negative
+         * answer in the first seconds must not become a 5xx. */
+        s->state = HEALTH_SUSPECT;
         s->canary_requested = true;
-        snprintf(s->reason, sizeof(s->reason), "no failures seen yet");
+        snprintf(s->reason, sizeof(s->reason),
+                 "not checked by a canary round yet");
     }
     pthread_mutex_init(&health->lock, NULL);
     return health;

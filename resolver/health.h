@@ -96,7 +96,7 @@ void health_options_init(struct health_options *opts);
  * Create the health table for nservers servers named by servers[] (the
  * "address:port" texts the engine uses in its evidence). The names are
  * copied. Returns NULL on out-of-memory or invalid options, with a message
- * in err. Every server starts healthy with a canary round due at once.
+ * in err. Every server starts suspect, with a canary round due at once.
  */
 struct health *health_new(const struct health_options *opts,
                           const char *const *servers, size_t nservers,

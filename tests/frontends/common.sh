@@ -67,10 +67,14 @@ fe_alive() {
     [ -n "$MXW_PID" ] && ! tap_pid_gone "$MXW_PID"
 }
 
+# Ready means listening, and the start-up canary rounds have judged the
+# resolver: every server starts suspect, so before that no negative answer
+# can become a 5xx.
 fe_ready() {
     tap_port_open "$POLICY_PORT" && tap_port_open "$SOCKETMAP_PORT" &&
         grep -q -e 'frontends-driver: started' -e 'started: version' \
-            "$MXW_LOG"
+            "$MXW_LOG" &&
+        grep -q -e 'health suspect -> ' "$MXW_LOG"
 }
 
 # Start the front ends with the test configuration and the extra lines;

@@ -69,6 +69,27 @@ setup(void **state)
     return 0;
 }
 
+static const struct health_canary_round clean_round;
+
+/* A fixture whose servers passed their start-up rounds: healthy, trusted,
+ * no round due, and no transition counted yet. */
+static int
+setup_checked(void **state)
+{
+    struct fixture *f;
+    size_t due[4];
+
+    setup(state);
+    f = *state;
+    for (int round = 0; round < 2; round++) {
+        health_canaries_due(f->health, due, 4);
+        health_record_canary(f->health, SERVER_A, &clean_round);
+        health_record_canary(f->health, SERVER_B, &clean_round);
+    }
+    f->transitions = 0;
+    return 0;
+}
+
 static int
 teardown(void **state)
 {
@@ -109,6 +130,7 @@ record_many(struct fixture *f, const char *server, enum health_outcome o,
 
 static const struct health_canary_round clean_round = {
     .mx_total = 4, .nxdomain_checked = true};
+
 static const struct health_canary_round dead_round = {.mx_total = 4,
                                                       .mx_failed = 4,
                                                       .nxdomain_checked = true,
@@ -119,13 +141,32 @@ static const struct health_canary_round denying_round = {
     .mx_total = 4, .mx_failed = 4, .mx_denied = true, .nxdomain_checked = true};
 
 static void
-health_starts_healthy_and_trusted(void **state)
+health_starts_suspect_untrusted(void **state)
 {
     struct fixture *f = *state;
+    struct health_report report;
 
+    assert_true(health_get(f->health, SERVER_A, &report));
+    assert_int_equal(report.state, HEALTH_SUSPECT);
+    assert_false(report.trusted_for_negatives);
+    assert_non_null(strstr(report.reason, "not checked"));
+}
+
+static void
+health_start_rounds_make_healthy(void **state)
+{
+    struct fixture *f = *state;
+    size_t due[4];
+
+    assert_int_equal(health_canaries_due(f->health, due, 4), 2);
+    health_record_canary(f->health, SERVER_A, &clean_round);
+    assert_false(trusted(f, SERVER_A));
+    /* The second round is requested at once, not after an interval. */
+    assert_int_equal(health_canaries_due(f->health, due, 4), 1);
+    health_record_canary(f->health, SERVER_A, &clean_round);
     assert_int_equal(state_of(f, SERVER_A), HEALTH_HEALTHY);
     assert_true(trusted(f, SERVER_A));
-    assert_int_equal(f->transitions, 0);
+    assert_int_equal(f->transitions, 1);
 }
 
 static void
@@ -452,9 +493,11 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-        T(health_starts_healthy_and_trusted),
-        T(health_first_round_due_at_start),
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_checked, teardown)
+#define T0(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T0(health_starts_suspect_untrusted),
+        T0(health_start_rounds_make_healthy),
+        T0(health_first_round_due_at_start),
         T(health_failures_below_min_samples_ignored),
         T(health_ratio_over_threshold_makes_suspect),
         T(health_ratio_below_threshold_stays_healthy),
@@ -475,6 +518,7 @@ main(void)
         cmocka_unit_test(health_rejects_invalid_options),
         cmocka_unit_test(health_step_outcome_mapping),
 #undef T
+#undef T0
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
