@@ -292,7 +292,7 @@ decider_server_index(struct decider *decider, const char *server)
  */
 static enum decision_confirm
 decider_confirm(struct decider *decider, const struct route_result *first,
-                unsigned budget_ms)
+                unsigned budget_ms, struct route_result **repeat)
 {
     struct health *health = atomic_load(&decider->health);
     unsigned count = resolver_server_count(decider->resolver);
@@ -324,7 +324,7 @@ decider_confirm(struct decider *decider, const struct route_result *first,
     }
     if (again == NULL || again->verdict != first->verdict)
         how = DECISION_CONFIRM_FAILED;
-    route_result_unref(again);
+    *repeat = again;
     return how;
 }
 
@@ -362,8 +362,9 @@ decider_decide(struct decider *decider, const char *domain,
         } else if (out->health.state == HEALTH_HEALTHY &&
                    out->health.trusted_for_negatives &&
                    spent_ms < deadline_ms) {
-            out->confirm = decider_confirm(decider, result,
-                                           deadline_ms - (unsigned)spent_ms);
+            out->confirm =
+                decider_confirm(decider, result,
+                                deadline_ms - (unsigned)spent_ms, &out->repeat);
         }
     }
 
@@ -381,7 +382,9 @@ void
 decision_release(struct decision *d)
 {
     route_result_unref(d->result);
+    route_result_unref(d->repeat);
     d->result = NULL;
+    d->repeat = NULL;
 }
 
 unsigned
@@ -455,6 +458,10 @@ decision_route_step(const struct route_result *result)
 }
 
 /* Append formatted text at *used; false when it does not fit. */
+static bool decision_appendf(char *buf, size_t buflen, size_t *used,
+                             const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 static bool
 decision_appendf(char *buf, size_t buflen, size_t *used, const char *fmt, ...)
 {

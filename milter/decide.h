@@ -40,6 +40,9 @@ struct decision {
                                     when no server answered */
     bool protected_domain;
     enum decision_confirm confirm;
+    /* The repeated lookup that confirm describes (its steps are the
+     * evidence of the confirmation), or NULL when none ran. Owned. */
+    struct route_result *repeat;
     struct policy_decision policy;
 };
 

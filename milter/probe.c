@@ -174,6 +174,41 @@ format_reply(const struct decision *d, char *buf, size_t len)
                  d->policy.reply.dsn, d->policy.text);
 }
 
+/* Write ,"KEY":[...] with every step of r; an empty list when r is NULL. */
+static void
+print_json_steps(FILE *out, const char *key, const struct route_result *r)
+{
+    fprintf(out, ",\"%s\":[", key);
+    for (size_t i = 0; r != NULL && i < r->step_count; i++) {
+        const struct route_step *s = &r->steps[i];
+
+        fputs(i ? ",{\"server\":" : "{\"server\":", out);
+        json_string(out, s->server);
+        fputs(",\"name\":", out);
+        json_string(out, s->name);
+        fputs(",\"type\":", out);
+        if (strcmp(route_type_name(s->type), "TYPE") == 0)
+            fprintf(out, "\"TYPE%u\"", s->type);
+        else
+            json_string(out, route_type_name(s->type));
+        fprintf(out, ",\"transport\":\"%s\",\"edns_payload\":",
+                s->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp");
+        if (s->edns_payload == ROUTE_EDNS_NONE)
+            fputs("null", out);
+        else
+            fprintf(out, "%u", s->edns_payload);
+        fputs(",\"rcode\":", out);
+        json_string(out, route_rcode_name(s->rcode));
+        fprintf(out,
+                ",\"size\":%u,\"rtt_ms\":%u,\"attempt\":%u,"
+                "\"answers\":%u,\"error\":",
+                s->size_bytes, s->rtt_ms, s->attempts, s->answer_count);
+        json_string(out, s->error);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
 static void
 print_json(FILE *out, const char *target, const struct decision *d)
 {
@@ -218,10 +253,8 @@ print_json(FILE *out, const char *target, const struct decision *d)
     format_reply(d, reply, sizeof(reply));
     fputs("],\"action\":", out);
     json_string(out, policy_action_name(d->policy.action));
-    if (d->policy.would != d->policy.action) {
-        fputs(",\"would\":", out);
-        json_string(out, policy_action_name(d->policy.would));
-    }
+    fputs(",\"would\":", out);
+    json_string(out, policy_action_name(d->policy.would));
     fputs(",\"reply\":", out);
     json_string(out, reply[0] != '\0' ? reply : NULL);
     fputs(",\"health\":", out);
@@ -233,38 +266,46 @@ print_json(FILE *out, const char *target, const struct decision *d)
     fputs(",\"rule\":", out);
     json_string(out, d->policy.rule);
 
-    fputs(",\"steps\":[", out);
-    for (size_t i = 0; i < r->step_count; i++) {
-        const struct route_step *s = &r->steps[i];
-
-        fputs(i ? ",{\"server\":" : "{\"server\":", out);
-        json_string(out, s->server);
-        fputs(",\"name\":", out);
-        json_string(out, s->name);
-        fputs(",\"type\":", out);
-        if (strcmp(route_type_name(s->type), "TYPE") == 0)
-            fprintf(out, "\"TYPE%u\"", s->type);
-        else
-            json_string(out, route_type_name(s->type));
-        fprintf(out, ",\"transport\":\"%s\",\"edns_payload\":",
-                s->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp");
-        if (s->edns_payload == ROUTE_EDNS_NONE)
-            fputs("null", out);
-        else
-            fprintf(out, "%u", s->edns_payload);
-        fputs(",\"rcode\":", out);
-        json_string(out, route_rcode_name(s->rcode));
-        fprintf(out,
-                ",\"size\":%u,\"rtt_ms\":%u,\"attempt\":%u,"
-                "\"answers\":%u,\"error\":",
-                s->size_bytes, s->rtt_ms, s->attempts, s->answer_count);
-        json_string(out, s->error);
-        fputc('}', out);
-    }
-    fputs("]}\n", out);
+    print_json_steps(out, "steps", r);
+    print_json_steps(out, "confirm_steps", d->repeat);
+    fputs("}\n", out);
 }
 
 /* ---- text output ---- */
+
+/* Write one line per step of r, labelled LABEL N; nothing when r is NULL. */
+static void
+print_text_steps(FILE *out, const char *label, const struct route_result *r)
+{
+    for (size_t i = 0; r != NULL && i < r->step_count; i++) {
+        const struct route_step *s = &r->steps[i];
+        const char *rcode = route_rcode_name(s->rcode);
+        char edns[16];
+
+        if (s->edns_payload == ROUTE_EDNS_NONE)
+            snprintf(edns, sizeof(edns), "none");
+        else
+            snprintf(edns, sizeof(edns), "%u", s->edns_payload);
+        fprintf(out,
+                "  %s %zu %s %s server=%s %s edns=%s rcode=%s size=%u "
+                "rtt=%ums attempt=%u",
+                label, i + 1, route_type_name(s->type), s->name, s->server,
+                s->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp", edns,
+                rcode ? rcode : "none", s->size_bytes, s->rtt_ms, s->attempts);
+        if (s->error)
+            fprintf(out, " error=%s", s->error);
+        fputc('\n', out);
+    }
+}
+
+/* Write text with bytes outside printable ASCII as '?', so a hostile
+ * target cannot move the terminal's cursor or split the line. */
+static void
+print_safe(FILE *out, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', out);
+}
 
 static void
 print_text(FILE *out, const char *target, const struct decision *d)
@@ -272,7 +313,8 @@ print_text(FILE *out, const char *target, const struct decision *d)
     const struct route_result *r = d->result;
     char reply[sizeof(d->policy.text) + 32];
 
-    fprintf(out, "%s: %s", target, route_verdict_name(r->verdict));
+    print_safe(out, target);
+    fprintf(out, ": %s", route_verdict_name(r->verdict));
     if (r->reason)
         fprintf(out, " reason=%s", r->reason);
     fprintf(out, " domain=%s ttl=%us cache=%s", r->domain[0] ? r->domain : "-",
@@ -296,25 +338,8 @@ print_text(FILE *out, const char *target, const struct decision *d)
             fprintf(out, " %s", x->addresses[j]);
         fputc('\n', out);
     }
-    for (size_t i = 0; i < r->step_count; i++) {
-        const struct route_step *s = &r->steps[i];
-        const char *rcode = route_rcode_name(s->rcode);
-        char edns[16];
-
-        if (s->edns_payload == ROUTE_EDNS_NONE)
-            snprintf(edns, sizeof(edns), "none");
-        else
-            snprintf(edns, sizeof(edns), "%u", s->edns_payload);
-        fprintf(out,
-                "  step %zu %s %s server=%s %s edns=%s rcode=%s size=%u "
-                "rtt=%ums attempt=%u",
-                i + 1, route_type_name(s->type), s->name, s->server,
-                s->transport == ROUTE_TRANSPORT_TCP ? "tcp" : "udp", edns,
-                rcode ? rcode : "none", s->size_bytes, s->rtt_ms, s->attempts);
-        if (s->error)
-            fprintf(out, " error=%s", s->error);
-        fputc('\n', out);
-    }
+    print_text_steps(out, "step", r);
+    print_text_steps(out, "confirm step", d->repeat);
 
     format_reply(d, reply, sizeof(reply));
     fprintf(out, "  decision action=%s", policy_action_name(d->policy.action));
@@ -484,11 +509,12 @@ main(int argc, char **argv)
     if (step_timeout != 0)
         cfg.step_timeout_ms = (int)step_timeout;
 
-    /* Health transitions are logged to stderr, as in the foreground
-     * daemon, so they explain a tempfail the output shows. */
+    /* Health losses are logged to stderr, as in the foreground daemon,
+     * so they explain a tempfail the output shows; the routine start-up
+     * recovery (notice level) is left out. */
     {
         struct log_options lopts = {.ident = "mxwarden-probe",
-                                    .level = MXW_LOG_NOTICE,
+                                    .level = MXW_LOG_WARNING,
                                     .to_stderr = true};
 
         log_open(&lopts);
