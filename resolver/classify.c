@@ -165,6 +165,11 @@ classify_address(int family, const unsigned char *addr)
     static const unsigned char zero[16];
     static const unsigned char v6_loopback[16] = {[15] = 1};
 
+    static const unsigned char broadcast[4] = {255, 255, 255, 255};
+
+    /* NOTE: link-local addresses (169.254.0.0/16, fe80::/10) count as
+     * usable, although they reach only the sender's own link; so do the
+     * private and other reserved ranges. */
     if (family == AF_INET) {
         if (addr[0] == 127 && addr[1] == 0 && addr[2] == 53 && addr[3] == 53)
             return ADDRESS_NAME_COLLISION;
@@ -172,12 +177,18 @@ classify_address(int family, const unsigned char *addr)
             return ADDRESS_LOOPBACK;
         if (memcmp(addr, zero, 4) == 0)
             return ADDRESS_UNSPECIFIED;
+        if ((addr[0] & 0xf0) == 0xe0)
+            return ADDRESS_MULTICAST;
+        if (memcmp(addr, broadcast, 4) == 0)
+            return ADDRESS_BROADCAST;
         return ADDRESS_USABLE;
     }
     if (memcmp(addr, zero, 16) == 0)
         return ADDRESS_UNSPECIFIED;
     if (memcmp(addr, v6_loopback, 16) == 0)
         return ADDRESS_LOOPBACK;
+    if (addr[0] == 0xff)
+        return ADDRESS_MULTICAST;
     /* IPv4-mapped addresses are judged as the IPv4 address they carry. */
     if (memcmp(addr, zero, 10) == 0 && addr[10] == 0xff && addr[11] == 0xff)
         return classify_address(AF_INET, addr + 12);
@@ -228,7 +239,8 @@ classify_exchange(const struct question_outcome *a,
 {
     const struct question_outcome *qs[2] = {a, aaaa};
     unsigned found = 0, loopback = 0, unspecified = 0, collision = 0;
-    unsigned nxdomain = 0;
+    unsigned multicast = 0, broadcast = 0, kinds;
+    unsigned nxdomain = 0, noerror = 0;
     const char *failure = NULL;
     bool any_data_ttl = false;
     uint32_t data_ttl = UINT32_MAX;
@@ -248,6 +260,8 @@ classify_exchange(const struct question_outcome *a,
         }
         if (o->answer.kind == ANSWER_NXDOMAIN)
             nxdomain++;
+        else
+            noerror++;
         if (o->answer.kind == ANSWER_DATA || o->answer.neg_ttl_known) {
             out->ttl_s = min32(out->ttl_s, o->answer.ttl_s);
             out->ttl_known = true;
@@ -273,6 +287,12 @@ classify_exchange(const struct question_outcome *a,
             case ADDRESS_NAME_COLLISION:
                 collision++;
                 break;
+            case ADDRESS_MULTICAST:
+                multicast++;
+                break;
+            case ADDRESS_BROADCAST:
+                broadcast++;
+                break;
             }
         }
     }
@@ -280,28 +300,63 @@ classify_exchange(const struct question_outcome *a,
     if (!out->ttl_known)
         out->ttl_s = 0;
 
-    /* One usable address is enough, even when the other family failed,
-     * and the route lasts as long as the address records: the other
-     * family's negative answer does not bound it. */
+    /* One usable address is enough, even when the other family failed
+     * or answered NXDOMAIN (some servers answer NXDOMAIN for AAAA of a
+     * name with A records, RFC 4074 section 4.2).  The route lasts as
+     * long as the address records: the other family's negative answer
+     * does not bound it. */
     if (out->usable) {
         out->ttl_s = data_ttl;
         return;
     }
+
+    /* RFC 8020: NXDOMAIN means the name does not exist, so a NOERROR for
+     * the same name makes the negative answer untrustworthy. */
+    if (!failure && nxdomain > 0 && noerror > 0)
+        failure = "nxdomain_contradicted";
     if (failure) {
         out->temporary = true;
         out->why_unusable = "lookup_failed";
         out->lookup_error = failure;
         return;
     }
+
+    /* The ICANN name collision address names itself whatever else the
+     * host has; otherwise the word names the one kind of unusable
+     * address found, or says that there were several kinds. */
+    kinds =
+        (loopback > 0) + (unspecified > 0) + (multicast > 0) + (broadcast > 0);
     if (found == 0)
         out->why_unusable = nxdomain > 0 ? "nxdomain" : "nodata";
     else if (collision > 0)
         out->why_unusable = "name_collision";
+    else if (kinds > 1)
+        out->why_unusable = "no_usable_address";
     else if (loopback > 0)
         out->why_unusable = "loopback_only";
-    else
+    else if (unspecified > 0)
         out->why_unusable = "unspecified_only";
-    (void)unspecified;
+    else if (multicast > 0)
+        out->why_unusable = "multicast_only";
+    else
+        out->why_unusable = "broadcast_only";
+}
+
+void
+classify_implicit_host(const struct question_outcome *a,
+                       const struct question_outcome *aaaa,
+                       struct exchange_eval *out)
+{
+    classify_exchange(a, aaaa, out);
+
+    /* The MX question already got NOERROR for this name, so NXDOMAIN for
+     * both address families contradicts it (RFC 8020). */
+    if (!out->usable && !out->temporary && out->why_unusable &&
+        strcmp(out->why_unusable, "nxdomain") == 0) {
+        out->temporary = true;
+        out->why_unusable = "lookup_failed";
+        out->lookup_error = "nxdomain_contradicted";
+    }
 }
 
 enum mx_plan
@@ -385,16 +440,38 @@ classify_clamp_ttl(const struct ttl_limits *limits, enum route_verdict verdict,
     return raw_ttl_s;
 }
 
+/* True when the answer came through at least one CNAME link, in this
+ * reply or in an earlier one of the same question. */
+static bool
+outcome_followed_cname(const struct question_outcome *q)
+{
+    return q->cname_links > 0 || q->answer.cname_links > 0;
+}
+
 enum route_verdict
-classify_nxdomain_check(const struct question_outcome *a, const char **reason)
+classify_nxdomain_check(const struct question_outcome *mx,
+                        const struct question_outcome *a, const char **reason)
 {
     if (outcome_failed(a)) {
         *reason = outcome_error(a);
         return ROUTE_TEMP_ERROR;
     }
     if (a->answer.kind == ANSWER_NXDOMAIN) {
-        *reason = "nxdomain";
-        return ROUTE_NO_DOMAIN;
+        bool mx_chain = outcome_followed_cname(mx);
+        bool a_chain = outcome_followed_cname(a);
+
+        if (!mx_chain && !a_chain) {
+            *reason = "nxdomain";
+            return ROUTE_NO_DOMAIN;
+        }
+        if (mx_chain && a_chain) {
+            /* A dangling CNAME: the domain exists, its target does not. */
+            *reason = "cname_target_nxdomain";
+            return ROUTE_NO_MAIL_HOSTS;
+        }
+        /* The domain is a CNAME in one answer and missing in the other. */
+        *reason = "nxdomain_contradicted";
+        return ROUTE_TEMP_ERROR;
     }
     /* RFC 8020: a name with records of any type cannot be NXDOMAIN. */
     *reason = "nxdomain_contradicted";

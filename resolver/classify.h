@@ -70,12 +70,16 @@ struct question_outcome {
     int rcode;            /* rcode of the last reply, ROUTE_RCODE_NONE */
 };
 
-/* Class of a single address for mail delivery. */
+/* Class of a single address for mail delivery.  IPv4-mapped IPv6
+ * addresses (::ffff:a.b.c.d) get the class of the IPv4 address. */
 enum address_class {
     ADDRESS_USABLE = 0,
     ADDRESS_LOOPBACK,       /* 127.0.0.0/8 (except below) and ::1 */
     ADDRESS_UNSPECIFIED,    /* 0.0.0.0 and :: */
     ADDRESS_NAME_COLLISION, /* 127.0.53.53 (ICANN name collision) */
+    ADDRESS_MULTICAST,      /* 224.0.0.0/4 and ff00::/8: SMTP runs over
+                               TCP, which has no multicast */
+    ADDRESS_BROADCAST,      /* 255.255.255.255, the limited broadcast */
 };
 enum address_class classify_address(int family, const unsigned char *addr);
 
@@ -96,10 +100,25 @@ struct exchange_eval {
  * "localhost" when it can never be usable, NULL otherwise. */
 const char *classify_exchange_name(const char *name);
 
-/* Judge a host from its A and AAAA outcomes. */
+/*
+ * Judge a host from its A and AAAA outcomes.  An NXDOMAIN for one family
+ * and a NOERROR for the other contradict each other (RFC 8020), so unless
+ * a usable address was found the host is temporary, "lookup_failed" with
+ * lookup_error "nxdomain_contradicted".
+ */
 void classify_exchange(const struct question_outcome *a,
                        const struct question_outcome *aaaa,
                        struct exchange_eval *out);
+
+/*
+ * Judge the domain itself after a NOERROR/NODATA answer for its MX, from
+ * its A and AAAA outcomes: as classify_exchange, except that an NXDOMAIN
+ * for both families contradicts the NOERROR for MX, which makes the host
+ * temporary with lookup_error "nxdomain_contradicted".
+ */
+void classify_implicit_host(const struct question_outcome *a,
+                            const struct question_outcome *aaaa,
+                            struct exchange_eval *out);
 
 /* Next step of a route lookup after the MX answer. */
 enum mx_plan {
@@ -134,12 +153,17 @@ uint32_t classify_clamp_ttl(const struct ttl_limits *limits,
 
 /*
  * Decide the verdict of an NXDOMAIN for MX from the A question for the
- * same name.  Another NXDOMAIN confirms no_domain.  Any NOERROR
- * contradicts it (RFC 8020), a resolver fault, so the verdict is
- * temp_error.  A failure leaves it unconfirmed: temp_error with the
- * failure word.
+ * same name.  Another NXDOMAIN confirms it: no_domain, unless both
+ * answers followed a CNAME chain.  Then the NXDOMAIN is for the chain's
+ * last name (RFC 6604 section 3), the domain itself exists, and the
+ * verdict is no_mail_hosts "cname_target_nxdomain".  One answer with a
+ * chain and one without, or any NOERROR for A (RFC 8020), is a
+ * contradiction, a resolver fault, so the verdict is temp_error
+ * "nxdomain_contradicted".  A failure leaves it unconfirmed: temp_error
+ * with the failure word.
  */
-enum route_verdict classify_nxdomain_check(const struct question_outcome *a,
+enum route_verdict classify_nxdomain_check(const struct question_outcome *mx,
+                                           const struct question_outcome *a,
                                            const char **reason);
 
 /*
@@ -150,7 +174,8 @@ enum route_verdict classify_nxdomain_check(const struct question_outcome *a,
 enum route_verdict classify_exchanges(const struct exchange_eval *evals,
                                       size_t count, const char **reason);
 
-/* Decide implicit MX from the domain's own A/AAAA evaluation. */
+/* Decide implicit MX from the domain's own A/AAAA evaluation, made by
+ * classify_implicit_host. */
 enum route_verdict classify_implicit(const struct exchange_eval *eval,
                                      const char **reason);
 

@@ -41,6 +41,9 @@ struct channel {
     bool ares_ready;
     struct step *steps[STEP_BUCKETS]; /* in flight, by query id */
     unsigned active;                  /* steps in flight */
+    /* TCP only: the step error word of the first failure the socket
+     * wrapper saw on the current connection, NULL before one. */
+    const char *tcp_failure;
 };
 
 struct server {

@@ -188,8 +188,8 @@ lookup_finish(struct lookup *l, enum route_verdict verdict, const char *reason,
         implicit.name = l->domain;
         implicit.questions[0] = l->implicit[0];
         implicit.questions[1] = l->implicit[1];
-        classify_exchange(outcome_of(l->implicit[0]),
-                          outcome_of(l->implicit[1]), &implicit.eval);
+        classify_implicit_host(outcome_of(l->implicit[0]),
+                               outcome_of(l->implicit[1]), &implicit.eval);
         xs = &implicit;
         exchange_total = 1;
     }
@@ -388,7 +388,7 @@ after_nxdomain_check(struct lookup *l)
     const struct question_outcome *mx = outcome_of(l->mx);
     const char *reason = NULL;
     enum route_verdict v =
-        classify_nxdomain_check(outcome_of(l->check), &reason);
+        classify_nxdomain_check(mx, outcome_of(l->check), &reason);
 
     lookup_finish(l, v, reason, mx->answer.ttl_s, mx->answer.neg_ttl_known);
 }
@@ -403,8 +403,8 @@ after_implicit(struct lookup *l)
     uint32_t ttl;
     bool known;
 
-    classify_exchange(outcome_of(l->implicit[0]), outcome_of(l->implicit[1]),
-                      &eval);
+    classify_implicit_host(outcome_of(l->implicit[0]),
+                           outcome_of(l->implicit[1]), &eval);
     v = classify_implicit(&eval, &reason);
 
     /* The route lasts while both the NODATA for MX and the addresses

@@ -109,12 +109,54 @@ invalid:
 
 /* ---- socket wrapper ---- */
 
+/*
+ * c-ares 1.18.1 ends every query of a TCP connection that failed with
+ * ARES_ECONNREFUSED, whether the connect was refused or the server
+ * accepted and then closed or reset the connection.  The wrapper keeps
+ * the first failure of each connection, so steps can tell them apart.
+ */
+static void
+tcp_failure_seen(struct channel *ch, const char *word)
+{
+    if (ch->tcp && !ch->tcp_failure)
+        ch->tcp_failure = word;
+}
+
+/* Step error word for a failed system call on a TCP socket. */
+static const char *
+tcp_errno_word(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return "connection_refused";
+    case ECONNRESET:
+    case EPIPE:
+        return "connection_closed";
+    default:
+        return "network";
+    }
+}
+
+static bool
+errno_is_transient(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+           err == EINPROGRESS;
+}
+
 static ares_socket_t
 wrap_socket(int domain, int type, int protocol, void *data)
 {
+    struct channel *ch = data;
     int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
 
-    (void)data;
+    /* c-ares opens one TCP socket per connection, so a new socket starts
+     * a new failure record. */
+    if (type == SOCK_STREAM) {
+        ch->tcp_failure = NULL;
+        if (fd < 0)
+            tcp_failure_seen(ch, "network");
+    }
     if (fd >= 0 && type == SOCK_STREAM) {
         int one = 1;
 
@@ -144,15 +186,27 @@ static int
 wrap_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
              void *data)
 {
-    (void)data;
-    return connect(fd, addr, len);
+    struct channel *ch = data;
+    int rc = connect(fd, addr, len);
+    int err = errno;
+
+    if (rc < 0 && !errno_is_transient(err))
+        tcp_failure_seen(ch, tcp_errno_word(err));
+    errno = err;
+    return rc;
 }
 
 static ares_ssize_t
 wrap_sendv(ares_socket_t fd, const struct iovec *vec, int count, void *data)
 {
-    (void)data;
-    return writev(fd, vec, count);
+    struct channel *ch = data;
+    ares_ssize_t n = writev(fd, vec, count);
+    int err = errno;
+
+    if (n < 0 && !errno_is_transient(err))
+        tcp_failure_seen(ch, tcp_errno_word(err));
+    errno = err;
+    return n;
 }
 
 static struct step **
@@ -236,8 +290,20 @@ wrap_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
     ares_ssize_t n;
     struct step *step;
 
-    if (ch->tcp)
-        return recvfrom(fd, buf, len, flags, from, fromlen);
+    if (ch->tcp) {
+        int err;
+
+        n = recvfrom(fd, buf, len, flags, from, fromlen);
+        err = errno;
+        /* End of stream: the server accepted the connection and closed
+         * it before the whole reply arrived. */
+        if (n == 0 && len > 0)
+            tcp_failure_seen(ch, "connection_closed");
+        else if (n < 0 && !errno_is_transient(err))
+            tcp_failure_seen(ch, tcp_errno_word(err));
+        errno = err;
+        return n;
+    }
 
     n = recvfrom(fd, own, UDP_REPLY_MAX, flags, from, fromlen);
     if (n < 0)
@@ -693,7 +759,9 @@ step_callback(void *arg, int status, int timeouts, unsigned char *abuf,
         outcome = LADDER_TIMEOUT;
         break;
     case ARES_ECONNREFUSED:
-        rec.error = "connection_refused";
+        /* On TCP, the wrapper saw which failure it was. */
+        rec.error =
+            ch->tcp && ch->tcp_failure ? ch->tcp_failure : "connection_refused";
         outcome = LADDER_NETWORK;
         break;
     case ARES_EDESTRUCTION:

@@ -65,7 +65,10 @@ struct route_step {
                               reply with our id but another question
                               was dropped, then the step timed out),
                               "truncated", "malformed",
-                              "connection_refused", "network",
+                              "connection_refused", "connection_closed"
+                              (TCP: the server accepted the
+                              connection, then closed or reset it
+                              without a whole reply), "network",
                               "formerr", "servfail", "notimp",
                               "refused", "badvers", "rcode" (another
                               error rcode), "nomem", "shutdown" */
@@ -77,15 +80,26 @@ struct route_exchange {
     uint16_t preference;
     size_t address_count;
     const char *const *addresses; /* text form of every A/AAAA found */
+    /* An address outside the kinds listed below; link-local addresses
+     * count as usable. */
     bool usable;
     const char *why_unusable; /* NULL when usable, otherwise a static word:
                                  "ip_literal", "localhost", "nxdomain",
                                  "nodata", "loopback_only",
-                                 "unspecified_only", "name_collision",
-                                 "cname_loop", "lookup_failed" (then
-                                 lookup_error names the failure),
-                                 "not_checked" (over the exchange limit) */
-    const char *lookup_error; /* the failure word when lookup_failed */
+                                 "unspecified_only", "multicast_only"
+                                 (224.0.0.0/4, ff00::/8),
+                                 "broadcast_only" (255.255.255.255),
+                                 "no_usable_address" (unusable addresses
+                                 of more than one of those kinds),
+                                 "name_collision", "cname_loop",
+                                 "lookup_failed" (then lookup_error names
+                                 the failure), "not_checked" (over the
+                                 exchange limit) */
+    const char *lookup_error; /* the failure word when lookup_failed: a
+                                 step error word, "cname_loop",
+                                 "cname_chain", or "nxdomain_contradicted"
+                                 (NXDOMAIN for one address type and
+                                 NOERROR for the other, or for the MX) */
 };
 
 struct route_result {
@@ -104,7 +118,8 @@ struct route_result {
                            "servfail", "refused", "formerr",
                            "notimp", "badvers", "malformed",
                            "truncated", "mismatch",
-                           "connection_refused", "network",
+                           "connection_refused",
+                           "connection_closed", "network",
                            "deadline", "inflight_limit",
                            "nomem", "shutdown", "no_server",
                            "nxdomain_contradicted",
@@ -115,8 +130,12 @@ struct route_result {
                            ("nxdomain"), no_mail_hosts
                            ("no_usable_exchange", "nodata",
                            "nxdomain", "loopback_only",
-                           "unspecified_only",
-                           "name_collision").  For a stale
+                           "unspecified_only", "multicast_only",
+                           "broadcast_only", "no_usable_address",
+                           "name_collision",
+                           "cname_target_nxdomain": the domain
+                           is a CNAME to a name that does not
+                           exist).  For a stale
                            result, why the fresh lookup failed
                            ("refresh_failed" when it was not
                            retried).  NULL otherwise. */
