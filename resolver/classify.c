@@ -6,6 +6,7 @@
 #include "classify.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -193,6 +194,21 @@ classify_address(int family, const unsigned char *addr)
     if (memcmp(addr, zero, 10) == 0 && addr[10] == 0xff && addr[11] == 0xff)
         return classify_address(AF_INET, addr + 12);
     return ADDRESS_USABLE;
+}
+
+const char *
+classify_tcp_errno(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return "connection_refused";
+    case 0:
+    case ECONNRESET:
+    case EPIPE:
+        return "connection_closed";
+    default:
+        return "network";
+    }
 }
 
 const char *

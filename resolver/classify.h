@@ -96,6 +96,12 @@ struct exchange_eval {
     bool negative_ttl; /* ttl_s came from negative answers only */
 };
 
+/* Return the step error word for a TCP connection that failed with errno
+ * err, or with 0 for an end of stream before the whole reply:
+ * "connection_refused" (ECONNREFUSED), "connection_closed" (the server
+ * accepted, then closed or reset: 0, ECONNRESET, EPIPE) or "network". */
+const char *classify_tcp_errno(int err);
+
 /* Judge a host name before any lookup: returns "ip_literal" or
  * "localhost" when it can never be usable, NULL otherwise. */
 const char *classify_exchange_name(const char *name);

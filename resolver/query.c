@@ -122,21 +122,6 @@ tcp_failure_seen(struct channel *ch, const char *word)
         ch->tcp_failure = word;
 }
 
-/* Step error word for a failed system call on a TCP socket. */
-static const char *
-tcp_errno_word(int err)
-{
-    switch (err) {
-    case ECONNREFUSED:
-        return "connection_refused";
-    case ECONNRESET:
-    case EPIPE:
-        return "connection_closed";
-    default:
-        return "network";
-    }
-}
-
 static bool
 errno_is_transient(int err)
 {
@@ -191,7 +176,7 @@ wrap_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
     int err = errno;
 
     if (rc < 0 && !errno_is_transient(err))
-        tcp_failure_seen(ch, tcp_errno_word(err));
+        tcp_failure_seen(ch, classify_tcp_errno(err));
     errno = err;
     return rc;
 }
@@ -204,7 +189,7 @@ wrap_sendv(ares_socket_t fd, const struct iovec *vec, int count, void *data)
     int err = errno;
 
     if (n < 0 && !errno_is_transient(err))
-        tcp_failure_seen(ch, tcp_errno_word(err));
+        tcp_failure_seen(ch, classify_tcp_errno(err));
     errno = err;
     return n;
 }
@@ -298,9 +283,9 @@ wrap_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
         /* End of stream: the server accepted the connection and closed
          * it before the whole reply arrived. */
         if (n == 0 && len > 0)
-            tcp_failure_seen(ch, "connection_closed");
+            tcp_failure_seen(ch, classify_tcp_errno(0));
         else if (n < 0 && !errno_is_transient(err))
-            tcp_failure_seen(ch, tcp_errno_word(err));
+            tcp_failure_seen(ch, classify_tcp_errno(err));
         errno = err;
         return n;
     }

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@ answered(struct wire *w, const char *qname, uint16_t qtype,
     assert_int_equal(answer_analyze(&r, qname, qtype, 8, &out->answer), 0);
     out->answered = true;
     out->rcode = r.rcode;
+    out->cname_links = out->answer.cname_links;
     dnsmsg_reply_clear(&r);
 }
 
@@ -196,22 +198,85 @@ nxdomain_checked_against_a(void **state)
     assert_int_equal(classify_mx(&mx, &reason), MX_PLAN_CHECK_NXDOMAIN);
 
     nxdomain_reply(&a, "d.test", DNS_TYPE_A);
-    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_NO_DOMAIN);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_NO_DOMAIN);
+    assert_string_equal(reason, "nxdomain");
     answer_clear(&a.answer);
 
     address_reply(&a, "d.test", DNS_TYPE_A, "192.0.2.1", 60);
-    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "nxdomain_contradicted");
     answer_clear(&a.answer);
 
     /* Even NODATA for A shows that the name exists (RFC 8020). */
     address_reply(&a, "d.test", DNS_TYPE_A, NULL, 60);
-    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_TEMP_ERROR);
     answer_clear(&a.answer);
 
     failed(&a, "timeout");
-    assert_int_equal(classify_nxdomain_check(&a, &reason), ROUTE_TEMP_ERROR);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "timeout");
+    answer_clear(&mx.answer);
+}
+
+/* An NXDOMAIN reached from name through a CNAME to target. */
+static void
+dangling_cname_reply(struct question_outcome *out, const char *name,
+                     const char *target, uint16_t type)
+{
+    struct wire w;
+
+    wire_reply(&w, 1, DNS_RCODE_NXDOMAIN, name, type);
+    wire_cname(&w, name, 300, target);
+    wire_soa(&w, "test", 900, 120);
+    wire_counts(&w, 1, 1, 0);
+    answered(&w, name, type, out);
+}
+
+static void
+dangling_cname_no_mail_hosts(void **state)
+{
+    struct question_outcome mx, a;
+    const char *reason;
+
+    (void)state;
+    dangling_cname_reply(&mx, "d.test", "gone.test", DNS_TYPE_MX);
+    assert_int_equal(mx.answer.kind, ANSWER_NXDOMAIN);
+    assert_string_equal(mx.answer.final_name, "gone.test");
+    assert_int_equal(classify_mx(&mx, &reason), MX_PLAN_CHECK_NXDOMAIN);
+
+    /* RFC 6604: the NXDOMAIN is for gone.test; d.test exists. */
+    dangling_cname_reply(&a, "d.test", "gone.test", DNS_TYPE_A);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_NO_MAIL_HOSTS);
+    assert_string_equal(reason, "cname_target_nxdomain");
+    answer_clear(&a.answer);
+
+    /* A chain followed over an earlier reply of the question counts too. */
+    nxdomain_reply(&a, "gone.test", DNS_TYPE_A);
+    a.cname_links = 1;
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_NO_MAIL_HOSTS);
+    assert_string_equal(reason, "cname_target_nxdomain");
+    answer_clear(&a.answer);
+
+    /* The domain a CNAME for MX but missing for A: a contradiction. */
+    nxdomain_reply(&a, "d.test", DNS_TYPE_A);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_TEMP_ERROR);
+    assert_string_equal(reason, "nxdomain_contradicted");
+    answer_clear(&mx.answer);
+
+    /* And the other way round. */
+    nxdomain_reply(&mx, "d.test", DNS_TYPE_MX);
+    dangling_cname_reply(&a, "d.test", "gone.test", DNS_TYPE_A);
+    assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
+                     ROUTE_TEMP_ERROR);
+    assert_string_equal(reason, "nxdomain_contradicted");
+    answer_clear(&a.answer);
     answer_clear(&mx.answer);
 }
 
@@ -327,6 +392,39 @@ address_classes(void **state)
 }
 
 static void
+address_multicast_broadcast(void **state)
+{
+    static const struct {
+        int family;
+        const char *text;
+        enum address_class expected;
+    } cases[] = {
+        {AF_INET, "224.0.0.0", ADDRESS_MULTICAST},
+        {AF_INET, "224.0.0.251", ADDRESS_MULTICAST},
+        {AF_INET, "239.255.255.255", ADDRESS_MULTICAST},
+        {AF_INET, "223.255.255.255", ADDRESS_USABLE},
+        {AF_INET, "240.0.0.1", ADDRESS_USABLE},
+        {AF_INET, "255.255.255.255", ADDRESS_BROADCAST},
+        {AF_INET, "255.255.255.254", ADDRESS_USABLE},
+        {AF_INET6, "ff02::1", ADDRESS_MULTICAST},
+        {AF_INET6, "ff0e::101", ADDRESS_MULTICAST},
+        {AF_INET6, "fe80::1", ADDRESS_USABLE},
+        {AF_INET6, "::ffff:224.0.0.1", ADDRESS_MULTICAST},
+        {AF_INET6, "::ffff:255.255.255.255", ADDRESS_BROADCAST},
+        /* Link-local addresses count as usable. */
+        {AF_INET, "169.254.1.1", ADDRESS_USABLE},
+    };
+    unsigned char a[16];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(inet_pton(cases[i].family, cases[i].text, a), 1);
+        assert_int_equal(classify_address(cases[i].family, a),
+                         cases[i].expected);
+    }
+}
+
+static void
 exchange_judgements(void **state)
 {
     static const struct {
@@ -341,6 +439,11 @@ exchange_judgements(void **state)
         {"127.0.53.53", NULL, false, "name_collision"},
         {"127.0.0.1", "2001:db8::1", true, NULL},
         {NULL, NULL, false, "nodata"},
+        {"224.0.0.251", "ff02::fb", false, "multicast_only"},
+        {"255.255.255.255", NULL, false, "broadcast_only"},
+        {"255.255.255.255", "ff02::fb", false, "no_usable_address"},
+        {"127.0.0.1", "::", false, "no_usable_address"},
+        {"239.1.2.3", "2001:db8::1", true, NULL},
     };
     struct question_outcome a, aaaa;
     struct exchange_eval eval;
@@ -388,6 +491,108 @@ exchange_nxdomain_and_failure(void **state)
     assert_true(eval.usable);
     assert_false(eval.temporary);
     answer_clear(&a.answer);
+}
+
+static void
+exchange_nxdomain_contradicted(void **state)
+{
+    struct question_outcome a, aaaa;
+    struct exchange_eval evals[2];
+    const char *reason;
+
+    (void)state;
+    /* NXDOMAIN for A, NODATA for AAAA: the name exists and does not. */
+    nxdomain_reply(&a, "mx.test", DNS_TYPE_A);
+    address_reply(&aaaa, "mx.test", DNS_TYPE_AAAA, NULL, 60);
+    classify_exchange(&a, &aaaa, &evals[0]);
+    assert_false(evals[0].usable);
+    assert_true(evals[0].temporary);
+    assert_string_equal(evals[0].why_unusable, "lookup_failed");
+    assert_string_equal(evals[0].lookup_error, "nxdomain_contradicted");
+    answer_clear(&aaaa.answer);
+
+    /* The order of the families does not matter, nor whether the NOERROR
+     * carried data, as long as no address is usable. */
+    address_reply(&aaaa, "mx.test", DNS_TYPE_AAAA, "::1", 60);
+    classify_exchange(&aaaa, &a, &evals[1]);
+    assert_true(evals[1].temporary);
+    assert_string_equal(evals[1].lookup_error, "nxdomain_contradicted");
+    answer_clear(&aaaa.answer);
+
+    /* With no other exchange, the domain is temp_error. */
+    assert_int_equal(classify_exchanges(evals, 2, &reason), ROUTE_TEMP_ERROR);
+    assert_string_equal(reason, "exchange_lookup_failed");
+
+    /* A usable address still wins (RFC 4074 section 4.2 servers). */
+    address_reply(&aaaa, "mx.test", DNS_TYPE_AAAA, "2001:db8::1", 60);
+    classify_exchange(&a, &aaaa, &evals[0]);
+    assert_true(evals[0].usable);
+    assert_false(evals[0].temporary);
+    answer_clear(&aaaa.answer);
+
+    /* A timeout is reported rather than the contradiction. */
+    failed(&aaaa, "timeout");
+    classify_exchange(&a, &aaaa, &evals[0]);
+    assert_string_equal(evals[0].lookup_error, "timeout");
+    answer_clear(&a.answer);
+}
+
+static void
+implicit_nxdomain_contradicts_mx(void **state)
+{
+    struct question_outcome a, aaaa;
+    struct exchange_eval eval;
+    const char *reason;
+
+    (void)state;
+    /* The MX question got NODATA, so NXDOMAIN for both families of the
+     * same name is a contradiction. */
+    nxdomain_reply(&a, "d.test", DNS_TYPE_A);
+    nxdomain_reply(&aaaa, "d.test", DNS_TYPE_AAAA);
+    classify_implicit_host(&a, &aaaa, &eval);
+    assert_true(eval.temporary);
+    assert_string_equal(eval.why_unusable, "lookup_failed");
+    assert_string_equal(eval.lookup_error, "nxdomain_contradicted");
+    assert_int_equal(classify_implicit(&eval, &reason), ROUTE_TEMP_ERROR);
+    assert_string_equal(reason, "nxdomain_contradicted");
+    answer_clear(&aaaa.answer);
+
+    address_reply(&aaaa, "d.test", DNS_TYPE_AAAA, NULL, 60);
+    classify_implicit_host(&a, &aaaa, &eval);
+    assert_int_equal(classify_implicit(&eval, &reason), ROUTE_TEMP_ERROR);
+    assert_string_equal(reason, "nxdomain_contradicted");
+    answer_clear(&aaaa.answer);
+    answer_clear(&a.answer);
+
+    /* NODATA for both stays no_mail_hosts. */
+    address_reply(&a, "d.test", DNS_TYPE_A, NULL, 60);
+    address_reply(&aaaa, "d.test", DNS_TYPE_AAAA, NULL, 60);
+    classify_implicit_host(&a, &aaaa, &eval);
+    assert_int_equal(classify_implicit(&eval, &reason), ROUTE_NO_MAIL_HOSTS);
+    assert_string_equal(reason, "nodata");
+    answer_clear(&aaaa.answer);
+    answer_clear(&a.answer);
+
+    /* A multicast address of the domain is no mail host. */
+    address_reply(&a, "d.test", DNS_TYPE_A, "239.1.2.3", 60);
+    address_reply(&aaaa, "d.test", DNS_TYPE_AAAA, NULL, 60);
+    classify_implicit_host(&a, &aaaa, &eval);
+    assert_int_equal(classify_implicit(&eval, &reason), ROUTE_NO_MAIL_HOSTS);
+    assert_string_equal(reason, "multicast_only");
+    answer_clear(&aaaa.answer);
+    answer_clear(&a.answer);
+}
+
+static void
+tcp_errno_words(void **state)
+{
+    (void)state;
+    assert_string_equal(classify_tcp_errno(ECONNREFUSED), "connection_refused");
+    assert_string_equal(classify_tcp_errno(0), "connection_closed");
+    assert_string_equal(classify_tcp_errno(ECONNRESET), "connection_closed");
+    assert_string_equal(classify_tcp_errno(EPIPE), "connection_closed");
+    assert_string_equal(classify_tcp_errno(ENETUNREACH), "network");
+    assert_string_equal(classify_tcp_errno(EHOSTUNREACH), "network");
 }
 
 static void
@@ -499,13 +704,18 @@ main(void)
         cmocka_unit_test(negative_ttl_soa_ttl_lower),
         cmocka_unit_test(timeout_is_never_nodata),
         cmocka_unit_test(nxdomain_checked_against_a),
+        cmocka_unit_test(dangling_cname_no_mail_hosts),
         cmocka_unit_test(cname_followed_in_answer),
         cmocka_unit_test(cname_records_of_other_owner_ignored),
         cmocka_unit_test(cname_loop_and_chain),
         cmocka_unit_test(cname_pending_without_soa),
         cmocka_unit_test(address_classes),
+        cmocka_unit_test(address_multicast_broadcast),
         cmocka_unit_test(exchange_judgements),
         cmocka_unit_test(exchange_nxdomain_and_failure),
+        cmocka_unit_test(exchange_nxdomain_contradicted),
+        cmocka_unit_test(implicit_nxdomain_contradicts_mx),
+        cmocka_unit_test(tcp_errno_words),
         cmocka_unit_test(exchange_names),
         cmocka_unit_test(exchanges_verdict),
         cmocka_unit_test(implicit_verdict),
