@@ -169,8 +169,8 @@ classify_address(int family, const unsigned char *addr)
     static const unsigned char broadcast[4] = {255, 255, 255, 255};
 
     /* NOTE: link-local addresses (169.254.0.0/16, fe80::/10) count as
-     * usable, although they reach only the sender's own link; so do the
-     * private and other reserved ranges. */
+     * usable, although they reach only the sender's own link.  Private
+     * and other reserved ranges count as usable too. */
     if (family == AF_INET) {
         if (addr[0] == 127 && addr[1] == 0 && addr[2] == 53 && addr[3] == 53)
             return ADDRESS_NAME_COLLISION;
@@ -317,10 +317,10 @@ classify_exchange(const struct question_outcome *a,
         out->ttl_s = 0;
 
     /* One usable address is enough, even when the other family failed
-     * or answered NXDOMAIN (some servers answer NXDOMAIN for AAAA of a
-     * name with A records, RFC 4074 section 4.2).  The route lasts as
-     * long as the address records: the other family's negative answer
-     * does not bound it. */
+     * or got NXDOMAIN, because some servers return NXDOMAIN for AAAA of
+     * a name with A records (RFC 4074).  The route lasts as long as the
+     * address records: the other family's negative answer does not
+     * bound it. */
     if (out->usable) {
         out->ttl_s = data_ttl;
         return;
@@ -337,9 +337,9 @@ classify_exchange(const struct question_outcome *a,
         return;
     }
 
-    /* The ICANN name collision address names itself whatever else the
-     * host has; otherwise the word names the one kind of unusable
-     * address found, or says that there were several kinds. */
+    /* The ICANN name collision address wins over every other kind.
+     * Otherwise the word names the one kind of unusable address found,
+     * or is "no_usable_address" for several kinds. */
     kinds =
         (loopback > 0) + (unspecified > 0) + (multicast > 0) + (broadcast > 0);
     if (found == 0)

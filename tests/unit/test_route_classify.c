@@ -248,7 +248,7 @@ dangling_cname_no_mail_hosts(void **state)
     assert_string_equal(mx.answer.final_name, "gone.test");
     assert_int_equal(classify_mx(&mx, &reason), MX_PLAN_CHECK_NXDOMAIN);
 
-    /* RFC 6604: the NXDOMAIN is for gone.test; d.test exists. */
+    /* RFC 6604: the NXDOMAIN is for gone.test, while d.test exists. */
     dangling_cname_reply(&a, "d.test", "gone.test", DNS_TYPE_A);
     assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
                      ROUTE_NO_MAIL_HOSTS);
@@ -263,11 +263,12 @@ dangling_cname_no_mail_hosts(void **state)
     assert_string_equal(reason, "cname_target_nxdomain");
     answer_clear(&a.answer);
 
-    /* The domain a CNAME for MX but missing for A: a contradiction. */
+    /* A CNAME in the MX reply and none in the A reply contradict. */
     nxdomain_reply(&a, "d.test", DNS_TYPE_A);
     assert_int_equal(classify_nxdomain_check(&mx, &a, &reason),
                      ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "nxdomain_contradicted");
+    answer_clear(&a.answer);
     answer_clear(&mx.answer);
 
     /* And the other way round. */
@@ -523,7 +524,7 @@ exchange_nxdomain_contradicted(void **state)
     assert_int_equal(classify_exchanges(evals, 2, &reason), ROUTE_TEMP_ERROR);
     assert_string_equal(reason, "exchange_lookup_failed");
 
-    /* A usable address still wins (RFC 4074 section 4.2 servers). */
+    /* A usable address still wins (RFC 4074 servers). */
     address_reply(&aaaa, "mx.test", DNS_TYPE_AAAA, "2001:db8::1", 60);
     classify_exchange(&a, &aaaa, &evals[0]);
     assert_true(evals[0].usable);
