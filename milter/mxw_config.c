@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -133,6 +135,62 @@ describe_setting(const config_setting_t *s, char *buf, size_t buflen)
         break;
     }
     return buf;
+}
+
+/* Describe a list setting with its items, e.g. "[\"550 5.1.2\"]". */
+static const char *
+describe_list(const config_setting_t *s, char *buf, size_t buflen)
+{
+    char item[128];
+    int n = config_setting_length(s);
+    size_t used = (size_t)snprintf(buf, buflen, "[");
+
+    for (int i = 0; i < n && used < buflen; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+        used += (size_t)snprintf(buf + used, buflen - used, "%s%s",
+                                 i > 0 ? ", " : "",
+                                 describe_setting(e, item, sizeof(item)));
+    }
+    if (used < buflen)
+        snprintf(buf + used, buflen - used, "]");
+    return buf;
+}
+
+/*
+ * Check that a string has no control character (0x00..0x1f, 0x7f). No
+ * key accepts one: a newline in a path, name or reply would split a log
+ * line or a protocol line. Returns true when text is clean; otherwise
+ * writes the character and its position into why.
+ */
+static bool
+check_no_control(const char *text, char *why, size_t whylen)
+{
+    for (const char *p = text; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c < 0x20 || c == 0x7f) {
+            snprintf(why, whylen,
+                     "control character \\x%02x at position %zu is not "
+                     "allowed",
+                     c, (size_t)(p - text) + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Report a list with the wrong number of items, showing its items. */
+static int
+report_item_count(const struct config_key *key, const config_setting_t *s,
+                  const struct source *src, char *err, size_t errlen)
+{
+    char items[256];
+    int n = config_setting_length(s);
+
+    return report(err, errlen, src, key->name,
+                  "%d item%s given (%s); allowed: %s", n, n == 1 ? "" : "s",
+                  describe_list(s, items, sizeof(items)), key->allowed);
 }
 
 static const char *
@@ -333,16 +391,17 @@ apply_string_list(const struct config_key *key, const config_setting_t *s,
     int n = config_setting_length(s);
     char why[256];
     char value[256];
+    char other[256];
 
     if ((size_t)n < key->min_items || (size_t)n > key->max_items)
-        return report(err, errlen, src, key->name,
-                      "%d items given; allowed: %s", n, key->allowed);
+        return report_item_count(key, s, src, err, errlen);
     list.items = calloc((size_t)n + 1, sizeof(*list.items));
     if (list.items == NULL)
         return report(err, errlen, src, key->name, "out of memory");
 
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        config_check_fn *check;
         const char *text;
 
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -353,15 +412,25 @@ apply_string_list(const struct config_key *key, const config_setting_t *s,
             goto fail;
         }
         text = config_setting_get_string(e);
-        if (key->check != NULL && !key->check(text, why, sizeof(why))) {
-            report(err, errlen, src, key->name, "invalid item %s: %s",
+        check = i == 1 && key->check_second != NULL ? key->check_second
+                                                    : key->check;
+        if (!check_no_control(text, why, sizeof(why)) ||
+            (check != NULL && !check(text, why, sizeof(why)))) {
+            report(err, errlen, src, key->name, "invalid item %d %s: %s", i + 1,
                    describe_setting(e, value, sizeof(value)), why);
             goto fail;
         }
         for (size_t j = 0; j < list.count && !key->duplicates_allowed; j++) {
-            if (strcmp(list.items[j], text) == 0) {
-                report(err, errlen, src, key->name, "item %s is listed twice",
-                       describe_setting(e, value, sizeof(value)));
+            bool same = key->same != NULL ? key->same(list.items[j], text)
+                                          : strcmp(list.items[j], text) == 0;
+            if (same) {
+                report(err, errlen, src, key->name,
+                       "items %zu %s and %d %s are the same; list each "
+                       "once",
+                       j + 1,
+                       describe_setting(config_setting_get_elem(s, (unsigned)j),
+                                        other, sizeof(other)),
+                       i + 1, describe_setting(e, value, sizeof(value)));
                 goto fail;
             }
         }
@@ -394,8 +463,7 @@ apply_int_list(const struct config_key *key, const config_setting_t *s,
     char value[128];
 
     if ((size_t)n < key->min_items || (size_t)n > key->max_items)
-        return report(err, errlen, src, key->name,
-                      "%d items given; allowed: %s", n, key->allowed);
+        return report_item_count(key, s, src, err, errlen);
     list.items = calloc((size_t)n + 1, sizeof(*list.items));
     if (list.items == NULL)
         return report(err, errlen, src, key->name, "out of memory");
@@ -472,7 +540,8 @@ apply_setting(const struct config_key *key, const config_setting_t *s,
         const char *text = config_setting_get_string(s);
         char *copy;
 
-        if (key->check != NULL && !key->check(text, why, sizeof(why)))
+        if (!check_no_control(text, why, sizeof(why)) ||
+            (key->check != NULL && !key->check(text, why, sizeof(why))))
             return report(err, errlen, src, key->name,
                           "invalid value %s: %s; allowed: %s",
                           describe_setting(s, value, sizeof(value)), why,
@@ -541,6 +610,51 @@ report_pair(char *err, size_t errlen, const char *file, const int *lines,
                   why ? why : "");
 }
 
+/*
+ * The milter, policy and socketmap listeners each need a socket of their
+ * own: a second bind to the same unix path or inet port fails, or for a
+ * unix path removes the first listener's socket.
+ */
+static int
+check_distinct_sockets(const struct mxw_config *cfg, const char *file,
+                       const int *lines, char *err, size_t errlen)
+{
+    const struct {
+        const char *name;
+        const char *value;
+    } sockets[] = {
+        {"socket", cfg->socket},
+        {"policy_socket", cfg->policy_socket},
+        {"socketmap_socket", cfg->socketmap_socket},
+    };
+    const size_t count = sizeof(sockets) / sizeof(sockets[0]);
+
+    for (size_t i = 0; i < count; i++) {
+        for (size_t j = i + 1; j < count; j++) {
+            int line_i = key_line(lines, sockets[i].name);
+            int line_j = key_line(lines, sockets[j].name);
+            size_t later = line_i > line_j ? i : j;
+            size_t earlier = later == i ? j : i;
+            struct source src = {
+                .file = file,
+                .line = line_i > line_j ? line_i : line_j,
+            };
+
+            if (sockets[i].value == NULL || sockets[i].value[0] == '\0' ||
+                sockets[j].value == NULL || sockets[j].value[0] == '\0')
+                continue;
+            if (!config_socket_same(sockets[i].value, sockets[j].value))
+                continue;
+            return report(err, errlen, &src, sockets[later].name,
+                          "\"%s\" is the same socket as %s (\"%s\"); give "
+                          "each listener its own socket",
+                          sockets[later].value, sockets[earlier].name,
+                          sockets[earlier].value);
+        }
+    }
+    return 0;
+}
+
 /* Rules that involve more than one key. */
 static int
 check_cross_keys(const struct mxw_config *cfg, const char *file,
@@ -563,7 +677,7 @@ check_cross_keys(const struct mxw_config *cfg, const char *file,
         return report_pair(err, errlen, file, lines, "temp_error_ttl_s",
                            cfg->temp_error_ttl_s, "ttl_max_s", cfg->ttl_max_s,
                            NULL);
-    return 0;
+    return check_distinct_sockets(cfg, file, lines, err, errlen);
 }
 
 /* Apply every top-level setting of lc onto cfg, then the cross checks. */
@@ -607,6 +721,411 @@ done:
     return rc;
 }
 
+/* Largest configuration file read; the sample is about 10 KiB. */
+#define CONFIG_FILE_MAX_BYTES (1024 * 1024)
+
+/*
+ * A token of libconfig syntax, as far as the checks around libconfig's
+ * own parse need one: a name, number, string, "@" directive or single
+ * punctuation character. Comments and white space are skipped the way
+ * libconfig 1.5 skips them, so text inside a string or a comment never
+ * becomes a token.
+ */
+enum token_kind {
+    TOKEN_END,
+    TOKEN_NAME,
+    TOKEN_NUMBER,
+    TOKEN_STRING,
+    TOKEN_DIRECTIVE,
+    TOKEN_PUNCT,
+};
+
+struct token {
+    enum token_kind kind;
+    const char *start;
+    size_t len;
+    int line; /* 1-based line of the first character */
+};
+
+struct lexer {
+    const char *p;
+    int line;
+};
+
+/* Skip white space, "#" and "//" comments to end of line, and block
+ * comments. */
+static void
+lexer_skip_blank(struct lexer *lx)
+{
+    for (;;) {
+        const char *p = lx->p;
+
+        if (*p == '\n') {
+            lx->line++;
+            lx->p++;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' ||
+                   *p == '\v') {
+            lx->p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            lx->p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++) {
+                if (*p == '\n')
+                    lx->line++;
+            }
+            lx->p = *p != '\0' ? p + 2 : p;
+        } else {
+            return;
+        }
+    }
+}
+
+static bool
+is_hex_literal(const char *p)
+{
+    if (*p == '+' || *p == '-')
+        p++;
+    return p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+}
+
+static void
+lexer_next(struct lexer *lx, struct token *tok)
+{
+    const char *p;
+
+    lexer_skip_blank(lx);
+    p = lx->p;
+    tok->start = p;
+    tok->line = lx->line;
+    if (*p == '\0') {
+        tok->kind = TOKEN_END;
+    } else if (*p == '"') {
+        tok->kind = TOKEN_STRING;
+        for (p++; *p != '\0' && *p != '"'; p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            if (*p == '\n')
+                lx->line++;
+        }
+        if (*p == '"')
+            p++;
+    } else if (*p == '@') {
+        tok->kind = TOKEN_DIRECTIVE;
+        for (p++; isalpha((unsigned char)*p); p++)
+            continue;
+    } else if (isalpha((unsigned char)*p) || *p == '*') {
+        /* libconfig names: [A-Za-z*][-A-Za-z0-9_*]* */
+        tok->kind = TOKEN_NAME;
+        for (p++;
+             isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '*';
+             p++)
+            continue;
+    } else if (isdigit((unsigned char)*p) ||
+               ((*p == '-' || *p == '+' || *p == '.') &&
+                (isdigit((unsigned char)p[1]) || p[1] == '.'))) {
+        bool hex = is_hex_literal(p);
+
+        /* Integers, hex, floats with an exponent, and an L suffix. */
+        tok->kind = TOKEN_NUMBER;
+        for (p++;; p++) {
+            if (isalnum((unsigned char)*p) || *p == '.')
+                continue;
+            if ((*p == '+' || *p == '-') && !hex &&
+                (p[-1] == 'e' || p[-1] == 'E'))
+                continue;
+            break;
+        }
+    } else {
+        tok->kind = TOKEN_PUNCT;
+        p++;
+    }
+    tok->len = (size_t)(p - tok->start);
+    lx->p = p;
+}
+
+/*
+ * Check an integer literal against what libconfig 1.5 stores without
+ * loss. It keeps a literal without an L suffix in a C int and one with
+ * L in an int64, and silently wraps or clamps a literal that does not
+ * fit: "4294967396" loads as 100. Returns false for such a literal, true
+ * for one that fits or that is not an integer.
+ */
+static bool
+literal_fits(const struct token *tok)
+{
+    const char *p = tok->start;
+    const char *end = tok->start + tok->len;
+    bool negative = false;
+    bool wide = false;
+    unsigned base = 10;
+    uint64_t value = 0;
+    uint64_t limit;
+
+    if (*p == '+' || *p == '-') {
+        negative = *p == '-';
+        p++;
+    }
+    if (is_hex_literal(p)) {
+        base = 16;
+        p += 2;
+    }
+    while (end > p && end[-1] == 'L') {
+        wide = true;
+        end--;
+    }
+    for (; p < end; p++) {
+        unsigned digit;
+
+        if (isdigit((unsigned char)*p))
+            digit = (unsigned)(*p - '0');
+        else if (base == 16 && isxdigit((unsigned char)*p))
+            digit = (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+        else
+            return true; /* a float, or text libconfig has rejected */
+        if (value > (UINT64_MAX - digit) / base)
+            return false;
+        value = value * base + digit;
+    }
+    limit = wide ? (uint64_t)INT64_MAX : (uint64_t)INT_MAX;
+    if (negative)
+        limit++;
+    return value <= limit;
+}
+
+/* Return the table row whose name is the len bytes at name, or NULL. */
+static const struct config_key *
+key_find_text(const char *name, size_t len)
+{
+    char buf[64];
+
+    if (len >= sizeof(buf))
+        return NULL;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    return config_key_find(buf);
+}
+
+/*
+ * Checks on the raw text before libconfig parses it. libconfig would
+ * follow an @include directive to any path, relative to the working
+ * directory, and block on a FIFO; mxwarden reads exactly one file, so
+ * the directive is rejected wherever the lexer finds it outside strings
+ * and comments.
+ */
+static int
+check_text_before_parse(const char *text, const char *name, char *err,
+                        size_t errlen)
+{
+    struct lexer lx = {.p = text, .line = 1};
+    struct source src = {.file = name, .line = 1};
+    struct token tok;
+
+    if (strncmp(text, "\xef\xbb\xbf", 3) == 0)
+        return report(err, errlen, &src, NULL,
+                      "syntax error: the file starts with a UTF-8 byte "
+                      "order mark; remove the byte order mark");
+    for (lexer_next(&lx, &tok); tok.kind != TOKEN_END; lexer_next(&lx, &tok)) {
+        if (tok.kind == TOKEN_DIRECTIVE && tok.len == 8 &&
+            strncmp(tok.start, "@include", 8) == 0) {
+            src.line = tok.line;
+            return report(err, errlen, &src, NULL,
+                          "@include is not supported; put every setting "
+                          "in one file");
+        }
+    }
+    return 0;
+}
+
+/*
+ * Find integer literals that libconfig parsed without an error but
+ * stored wrapped (see literal_fits()), and report the first under a
+ * known key. A literal under an unknown key is left for apply_all() to
+ * report as an unknown key.
+ */
+static int
+check_integer_literals(const char *text, const char *name, char *err,
+                       size_t errlen)
+{
+    struct lexer lx = {.p = text, .line = 1};
+    struct token prev = {.kind = TOKEN_END};
+    struct token tok;
+    const struct config_key *key = NULL;
+    char allowed[256];
+    int depth = 0;
+
+    for (lexer_next(&lx, &tok); tok.kind != TOKEN_END;
+         prev = tok, lexer_next(&lx, &tok)) {
+        if (tok.kind == TOKEN_PUNCT) {
+            char c = tok.start[0];
+
+            if (c == '{')
+                depth++;
+            else if (c == '}')
+                depth--;
+            else if ((c == '=' || c == ':') && depth == 0 &&
+                     prev.kind == TOKEN_NAME)
+                key = key_find_text(prev.start, prev.len);
+            continue;
+        }
+        if (tok.kind != TOKEN_NUMBER || key == NULL || literal_fits(&tok))
+            continue;
+
+        struct source src = {.file = name, .line = tok.line};
+        return report(err, errlen, &src, key->name,
+                      "value %.*s is out of range; allowed: %s", (int)tok.len,
+                      tok.start,
+                      config_describe_allowed(key, allowed, sizeof(allowed)));
+    }
+    return 0;
+}
+
+/* Copy line number line (1-based) of text into buf without its newline.
+ * Returns false when text has fewer lines. */
+static bool
+copy_text_line(const char *text, int line, char *buf, size_t buflen)
+{
+    const char *p = text;
+    size_t len;
+
+    for (int i = 1; i < line; i++) {
+        p = strchr(p, '\n');
+        if (p == NULL)
+            return false;
+        p++;
+    }
+    len = strcspn(p, "\n");
+    snprintf(buf, buflen, "%.*s", (int)len, p);
+    return true;
+}
+
+/*
+ * Explain a syntax error at the end of the input: a last "NAME =" without
+ * a value, or else a list, group or string left open.
+ */
+static int
+explain_end_of_input(const char *text, const struct source *src, char *err,
+                     size_t errlen)
+{
+    struct lexer lx = {.p = text, .line = 1};
+    struct token before = {.kind = TOKEN_END};
+    struct token last = {.kind = TOKEN_END};
+    struct token tok;
+    struct source at = *src;
+    char key_name[64];
+
+    for (lexer_next(&lx, &tok); tok.kind != TOKEN_END; lexer_next(&lx, &tok)) {
+        before = last;
+        last = tok;
+    }
+    if (lx.line != src->line) {
+        /* libconfig names a line before the end: not the end of input. */
+        return report(err, errlen, src, NULL, "syntax error");
+    }
+    if (before.kind == TOKEN_NAME && before.len < sizeof(key_name) &&
+        last.kind == TOKEN_PUNCT &&
+        (last.start[0] == '=' || last.start[0] == ':')) {
+        snprintf(key_name, sizeof(key_name), "%.*s", (int)before.len,
+                 before.start);
+        at.line = last.line;
+        return report(err, errlen, &at, NULL,
+                      "syntax error: expected a value after '%s %c'", key_name,
+                      last.start[0]);
+    }
+    return report(err, errlen, src, NULL,
+                  "syntax error at end of input; check for a list, group or "
+                  "string that is not closed");
+}
+
+/*
+ * Explain libconfig's bare "syntax error" from the text of the line it
+ * names: a missing value, a bare word where a string or boolean belongs,
+ * an unclosed list at the end of the input, or else the line itself.
+ */
+static int
+explain_syntax_error(const char *text, const struct source *src, char *err,
+                     size_t errlen)
+{
+    char line[256];
+    char quoted[300];
+    char key_name[64];
+    const struct config_key *key;
+    struct lexer lx;
+    struct token name;
+    struct token sep;
+    struct token value;
+    size_t used = 0;
+
+    if (text == NULL || !copy_text_line(text, src->line, line, sizeof(line)))
+        return report(err, errlen, src, NULL, "syntax error");
+
+    /* An error on a line without tokens is at the end of the input. */
+    lx = (struct lexer){.p = line, .line = 1};
+    lexer_next(&lx, &name);
+    if (name.kind == TOKEN_END)
+        return explain_end_of_input(text, src, err, errlen);
+
+    lexer_next(&lx, &sep);
+    lexer_next(&lx, &value);
+    if (name.kind == TOKEN_NAME && name.len < sizeof(key_name) &&
+        sep.kind == TOKEN_PUNCT &&
+        (sep.start[0] == '=' || sep.start[0] == ':')) {
+        snprintf(key_name, sizeof(key_name), "%.*s", (int)name.len, name.start);
+        key = config_key_find(key_name);
+        if (value.kind == TOKEN_END ||
+            (value.kind == TOKEN_PUNCT &&
+             (value.start[0] == ';' || value.start[0] == ','))) {
+            return report(err, errlen, src, NULL,
+                          "syntax error: expected a value after '%s %c'",
+                          key_name, sep.start[0]);
+        }
+        if (value.kind == TOKEN_NAME && key != NULL && key->type == CONFIG_BOOL)
+            return report(err, errlen, src, NULL,
+                          "syntax error: expected true or false for %s, not "
+                          "%.*s",
+                          key_name, (int)value.len, value.start);
+        if (value.kind == TOKEN_NAME)
+            return report(err, errlen, src, NULL,
+                          "syntax error: expected a value for %s; write a "
+                          "string in double quotes, such as \"%.*s\"",
+                          key_name, (int)value.len, value.start);
+    }
+
+    append_quoted(quoted, sizeof(quoted), &used, line + strspn(line, " \t"));
+    return report(err, errlen, src, NULL, "syntax error in %s", quoted);
+}
+
+static int
+report_syntax(config_t *lc, const char *text, const char *name, char *err,
+              size_t errlen)
+{
+    const char *file = config_error_file(lc);
+    struct source src = {
+        .file = file != NULL ? file : name,
+        .line = config_error_line(lc),
+    };
+    const char *what = config_error_text(lc);
+
+    if (what == NULL || strcmp(what, "syntax error") == 0)
+        return explain_syntax_error(text, &src, err, errlen);
+    return report(err, errlen, &src, NULL, "syntax error: %s", what);
+}
+
+/*
+ * Parse text into lc with the checks libconfig 1.5 lacks: no @include,
+ * no byte order mark, no integer that libconfig would wrap. name is the
+ * file name for messages.
+ */
+static int
+parse_text(config_t *lc, const char *text, const char *name, char *err,
+           size_t errlen)
+{
+    if (check_text_before_parse(text, name, err, errlen) != 0)
+        return -1;
+    if (config_read_string(lc, text) != CONFIG_TRUE)
+        return report_syntax(lc, text, name, err, errlen);
+    return check_integer_literals(text, name, err, errlen);
+}
+
 int
 config_defaults(struct mxw_config *cfg, char *err, size_t errlen)
 {
@@ -632,11 +1151,8 @@ config_defaults(struct mxw_config *cfg, char *err, size_t errlen)
 
     /* The defaults go through the same parser and checks as a file. */
     config_init(&lc);
-    if (config_read_string(&lc, text) != CONFIG_TRUE) {
-        snprintf(err, errlen, "built-in defaults:%d: %s",
-                 config_error_line(&lc), config_error_text(&lc));
+    if (parse_text(&lc, text, "built-in defaults", err, errlen) != 0)
         goto done;
-    }
     if (apply_all(&lc, "built-in defaults", cfg, err, errlen) != 0) {
         config_free(cfg);
         goto done;
@@ -651,35 +1167,96 @@ done:
 
 /* Shared tail of config_load() and config_load_string(). */
 static int
-load_parsed(config_t *lc, const char *name, struct mxw_config *cfg, char *err,
-            size_t errlen)
+load_text(const char *text, const char *name, struct mxw_config *cfg, char *err,
+          size_t errlen)
 {
     struct mxw_config tmp;
+    config_t lc;
+    int rc = -1;
 
+    config_init(&lc);
+    if (parse_text(&lc, text, name, err, errlen) != 0)
+        goto done;
     if (config_defaults(&tmp, err, errlen) != 0)
-        return -1;
-    if (apply_all(lc, name, &tmp, err, errlen) != 0) {
+        goto done;
+    if (apply_all(&lc, name, &tmp, err, errlen) != 0) {
         config_free(&tmp);
-        return -1;
+        goto done;
     }
     *cfg = tmp;
-    return 0;
+    rc = 0;
+
+done:
+    config_destroy(&lc);
+    return rc;
 }
 
-static int
-report_syntax(config_t *lc, const char *name, char *err, size_t errlen)
+/*
+ * Read all of fp into a NUL-terminated buffer that the caller frees.
+ * Returns NULL with err set on a read error, on a file larger than
+ * CONFIG_FILE_MAX_BYTES and on a NUL byte, which libconfig would take
+ * for the end of the text.
+ */
+static char *
+read_text(FILE *fp, const char *path, char *err, size_t errlen)
 {
-    const char *file = config_error_file(lc);
-    struct source src = {
-        .file = file != NULL ? file : name,
-        .line = config_error_line(lc),
-    };
+    struct source src = {.file = path, .line = 0};
+    size_t cap = 4096;
+    size_t len = 0;
+    char *buf = malloc(cap);
+    const char *nul;
 
-    const char *text = config_error_text(lc);
+    if (buf == NULL) {
+        report(err, errlen, &src, NULL, "out of memory");
+        return NULL;
+    }
+    for (;;) {
+        size_t got;
 
-    if (text == NULL || strcmp(text, "syntax error") == 0)
-        return report(err, errlen, &src, NULL, "syntax error");
-    return report(err, errlen, &src, NULL, "syntax error: %s", text);
+        if (len > CONFIG_FILE_MAX_BYTES) {
+            report(err, errlen, &src, NULL,
+                   "larger than %d bytes; a configuration file is a few "
+                   "kilobytes",
+                   CONFIG_FILE_MAX_BYTES);
+            goto fail;
+        }
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+
+            if (bigger == NULL) {
+                report(err, errlen, &src, NULL, "out of memory");
+                goto fail;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        errno = 0;
+        got = fread(buf + len, 1, cap - 1 - len, fp);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        report(err, errlen, &src, NULL, "cannot read: %s",
+               strerror(errno != 0 ? errno : EIO));
+        goto fail;
+    }
+    buf[len] = '\0';
+
+    nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        src.line = 1;
+        for (const char *p = buf; p < nul; p++)
+            src.line += *p == '\n';
+        report(err, errlen, &src, NULL,
+               "contains a NUL byte; save the file as plain text");
+        goto fail;
+    }
+    return buf;
+
+fail:
+    free(buf);
+    return NULL;
 }
 
 int
@@ -687,8 +1264,8 @@ config_load(const char *path, struct mxw_config *cfg, char *err, size_t errlen)
 {
     struct source src = {.file = path, .line = 0};
     struct stat st;
-    config_t lc;
     FILE *fp;
+    char *text;
     int fd;
     int rc;
 
@@ -725,21 +1302,12 @@ config_load(const char *path, struct mxw_config *cfg, char *err, size_t errlen)
                       strerror(saved));
     }
 
-    config_init(&lc);
-    errno = 0;
-    if (config_read(&lc, fp) != CONFIG_TRUE) {
-        if (config_error_type(&lc) == CONFIG_ERR_FILE_IO || ferror(fp))
-            rc = report(err, errlen, &src, NULL, "cannot read: %s",
-                        strerror(errno != 0 ? errno : EIO));
-        else
-            rc = report_syntax(&lc, path, err, errlen);
-        goto done;
-    }
-    rc = load_parsed(&lc, path, cfg, err, errlen);
-
-done:
-    config_destroy(&lc);
+    text = read_text(fp, path, err, errlen);
     fclose(fp);
+    if (text == NULL)
+        return -1;
+    rc = load_text(text, path, cfg, err, errlen);
+    free(text);
     return rc;
 }
 
@@ -747,17 +1315,8 @@ int
 config_load_string(const char *text, const char *name, struct mxw_config *cfg,
                    char *err, size_t errlen)
 {
-    config_t lc;
-    int rc;
-
     memset(cfg, 0, sizeof(*cfg));
-    config_init(&lc);
-    if (config_read_string(&lc, text) != CONFIG_TRUE)
-        rc = report_syntax(&lc, name, err, errlen);
-    else
-        rc = load_parsed(&lc, name, cfg, err, errlen);
-    config_destroy(&lc);
-    return rc;
+    return load_text(text, name, cfg, err, errlen);
 }
 
 const char *

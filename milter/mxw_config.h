@@ -144,6 +144,12 @@ struct config_choice {
  */
 typedef bool config_check_fn(const char *value, char *why, size_t whylen);
 
+/*
+ * A comparison of two valid items of a string list. Returns true when
+ * they name the same thing, such as "::1" and "[::1]:53".
+ */
+typedef bool config_same_fn(const char *a, const char *b);
+
 /* One row of the configuration table. */
 struct config_key {
     const char *name;
@@ -159,8 +165,13 @@ struct config_key {
     const char *unit;        /* "milliseconds", or NULL */
     const struct config_choice *choices; /* CONFIG_ENUM, NULL-terminated */
     config_check_fn *check;              /* strings and string lists */
-    const char *allowed;                 /* human text of what is allowed */
-    const char *help;                    /* one line for -h, sample, man */
+    /* CONFIG_STR_LIST: check of the second item in place of check (the
+     * untrusted reply of a decision-table row), or NULL. */
+    config_check_fn *check_second;
+    /* CONFIG_STR_LIST: duplicate test; NULL compares the exact text. */
+    config_same_fn *same;
+    const char *allowed; /* human text of what is allowed */
+    const char *help;    /* one line for -h, sample, man */
 };
 
 /* The table, in the order the sample file and manual page list keys. */
@@ -218,6 +229,20 @@ void config_print(FILE *out, const struct mxw_config *cfg);
  */
 bool config_server_split(const char *item, char *addr, size_t addrlen,
                          int *port);
+
+/*
+ * Compare two valid servers items by address and port, with an
+ * IPv4-mapped IPv6 address equal to its IPv4 address. Returns true when
+ * both name the same server.
+ */
+bool config_server_same(const char *a, const char *b);
+
+/*
+ * Compare two valid socket values (unix:PATH, inet:PORT@IPv4,
+ * inet6:PORT@IPv6). Returns true when both would listen on the same unix
+ * path, or on the same port of the same or a wildcard address.
+ */
+bool config_socket_same(const char *a, const char *b);
 
 /* Name of a log level or facility value, for messages. */
 const char *config_enum_name(const struct config_key *key, int value);

@@ -112,7 +112,8 @@ check_account_name(const char *value, char *why, size_t whylen)
     return true;
 }
 
-/* Empty, or an absolute path without control characters. */
+/* Empty, or an absolute path. The loader has already rejected control
+ * characters, as it does in every string. */
 static bool
 check_abs_path(const char *value, char *why, size_t whylen)
 {
@@ -121,12 +122,6 @@ check_abs_path(const char *value, char *why, size_t whylen)
     if (value[0] != '/') {
         snprintf(why, whylen, "expected an absolute path or \"\"");
         return false;
-    }
-    for (const char *p = value; *p != '\0'; p++) {
-        if (iscntrl((unsigned char)*p)) {
-            snprintf(why, whylen, "control characters are not allowed");
-            return false;
-        }
     }
     return true;
 }
@@ -182,6 +177,139 @@ config_server_split(const char *item, char *addr, size_t addrlen, int *port)
     return parse_port(colon + 1, strlen(colon + 1), port);
 }
 
+/* An IPv4 or IPv6 address in binary form, with IPv4-mapped IPv6
+ * addresses stored as IPv4 so that both spellings compare equal. */
+struct binary_address {
+    int family;
+    unsigned char bytes[sizeof(struct in6_addr)];
+};
+
+static bool
+address_parse(const char *text, struct binary_address *out)
+{
+    struct in6_addr a6;
+
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, text, out->bytes) == 1) {
+        out->family = AF_INET;
+        return true;
+    }
+    if (inet_pton(AF_INET6, text, &a6) != 1)
+        return false;
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+        out->family = AF_INET;
+        memcpy(out->bytes, &a6.s6_addr[12], 4);
+    } else {
+        out->family = AF_INET6;
+        memcpy(out->bytes, &a6, sizeof(a6));
+    }
+    return true;
+}
+
+static bool
+address_equal(const struct binary_address *a, const struct binary_address *b)
+{
+    return a->family == b->family &&
+           memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
+}
+
+/* The unspecified address of either family (0.0.0.0 or ::). */
+static bool
+address_is_any(const struct binary_address *a)
+{
+    static const unsigned char zero[sizeof(a->bytes)];
+
+    return memcmp(a->bytes, zero, sizeof(zero)) == 0;
+}
+
+bool
+config_server_same(const char *a, const char *b)
+{
+    char text_a[INET6_ADDRSTRLEN + 1];
+    char text_b[INET6_ADDRSTRLEN + 1];
+    struct binary_address addr_a;
+    struct binary_address addr_b;
+    int port_a;
+    int port_b;
+
+    if (!config_server_split(a, text_a, sizeof(text_a), &port_a) ||
+        !config_server_split(b, text_b, sizeof(text_b), &port_b))
+        return strcmp(a, b) == 0;
+    if (!address_parse(text_a, &addr_a) || !address_parse(text_b, &addr_b))
+        return strcmp(a, b) == 0;
+    return port_a == port_b && address_equal(&addr_a, &addr_b);
+}
+
+/*
+ * A listening socket in the milter syntax, split for comparison: a unix
+ * path with repeated slashes collapsed, or an address and port.
+ */
+struct socket_endpoint {
+    bool is_unix;
+    char path[UNIX_PATH_MAX_LEN + 1];
+    struct binary_address address;
+    int port;
+};
+
+static bool
+socket_endpoint_parse(const char *value, struct socket_endpoint *out)
+{
+    const char *rest;
+    const char *at;
+    size_t used = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (strncmp(value, "unix:", 5) == 0) {
+        out->is_unix = true;
+        for (const char *p = value + 5; *p != '\0'; p++) {
+            if (*p == '/' && used > 0 && out->path[used - 1] == '/')
+                continue;
+            if (used + 1 >= sizeof(out->path))
+                return false;
+            out->path[used++] = *p;
+        }
+        out->path[used] = '\0';
+        return true;
+    }
+    if (strncmp(value, "inet:", 5) == 0)
+        rest = value + 5;
+    else if (strncmp(value, "inet6:", 6) == 0)
+        rest = value + 6;
+    else
+        return false;
+    at = strchr(rest, '@');
+    return at != NULL && parse_port(rest, (size_t)(at - rest), &out->port) &&
+           address_parse(at + 1, &out->address);
+}
+
+bool
+config_socket_same(const char *a, const char *b)
+{
+    struct socket_endpoint end_a;
+    struct socket_endpoint end_b;
+
+    if (!socket_endpoint_parse(a, &end_a) || !socket_endpoint_parse(b, &end_b))
+        return strcmp(a, b) == 0;
+    if (end_a.is_unix || end_b.is_unix)
+        return end_a.is_unix && end_b.is_unix &&
+               strcmp(end_a.path, end_b.path) == 0;
+    if (end_a.port != end_b.port)
+        return false;
+
+    /* A wildcard address takes the port on every address of its family.
+     * NOTE: on Linux with net.ipv6.bindv6only = 0 (the default), "::"
+     * also takes the IPv4 port; that case is treated as a conflict. */
+    if (address_equal(&end_a.address, &end_b.address))
+        return true;
+    if (address_is_any(&end_a.address) &&
+        (end_a.address.family == end_b.address.family ||
+         end_a.address.family == AF_INET6))
+        return true;
+    return address_is_any(&end_b.address) &&
+           (end_b.address.family == end_a.address.family ||
+            end_b.address.family == AF_INET6);
+}
+
 static bool
 check_server(const char *value, char *why, size_t whylen)
 {
@@ -220,34 +348,131 @@ check_header_name(const char *value, char *why, size_t whylen)
     return true;
 }
 
-/* A domain name in ASCII (A-label) form, as DNS queries use it. */
+/*
+ * A domain name in ASCII (A-label) form, as DNS queries use it, of at
+ * most max_len characters without the final dot: labels of 1 to 63
+ * letters, digits and hyphens, no hyphen at either end of a label
+ * (RFC 1123 section 2.1), and a last label that is not all digits, so
+ * that an IPv4 address is not taken for a domain (RFC 3696 section 2).
+ */
 static bool
-check_domain(const char *value, char *why, size_t whylen)
+check_domain_name(const char *value, size_t max_len, char *why, size_t whylen)
 {
     size_t len = strlen(value);
+    size_t start = 0;
+    bool all_digits = true;
 
     if (len > 0 && value[len - 1] == '.')
         len--;
-    if (len == 0 || len > 253) {
-        snprintf(why, whylen, "expected a domain name of 1 to 253 characters");
+    if (len == 0 || len > max_len) {
+        snprintf(why, whylen,
+                 "expected a domain name of 1 to %zu characters, not "
+                 "counting a final dot",
+                 max_len);
         return false;
     }
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)value[i];
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)value[i] : '.';
 
-        if (!isalnum(c) && c != '-' && c != '.' && c != '_') {
+        if (c != '.') {
+            if (!isalnum(c) && c != '-') {
+                snprintf(why, whylen,
+                         "expected a domain name in ASCII (A-label) form: "
+                         "letters, digits, '-' and '.' only");
+                return false;
+            }
+            if (!isdigit(c))
+                all_digits = false;
+            continue;
+        }
+        if (i == start) {
             snprintf(why, whylen,
-                     "expected a domain name in ASCII (A-label) form");
+                     "empty label at position %zu; a domain name has no "
+                     "leading dot and no two dots in a row",
+                     i + 1);
             return false;
         }
+        if (i - start > 63) {
+            snprintf(why, whylen,
+                     "label of %zu characters at position %zu; a label "
+                     "has at most 63",
+                     i - start, start + 1);
+            return false;
+        }
+        if (value[start] == '-' || value[i - 1] == '-') {
+            snprintf(why, whylen, "label \"%.*s\" starts or ends with '-'",
+                     (int)(i - start), value + start);
+            return false;
+        }
+        if (i < len)
+            all_digits = true;
+        start = i + 1;
+    }
+    if (all_digits) {
+        snprintf(why, whylen,
+                 "expected a domain name, not an IP address (the last "
+                 "label is all digits)");
+        return false;
     }
     return true;
 }
 
 static bool
-check_domain_or_empty(const char *value, char *why, size_t whylen)
+check_domain(const char *value, char *why, size_t whylen)
 {
-    return value[0] == '\0' || check_domain(value, why, whylen);
+    return check_domain_name(value, 253, why, whylen);
+}
+
+/* Domain names compare without regard to ASCII case (RFC 4343) and to a
+ * final dot. */
+static bool
+domain_same(const char *a, const char *b)
+{
+    size_t len_a = strlen(a);
+    size_t len_b = strlen(b);
+
+    if (len_a > 0 && a[len_a - 1] == '.')
+        len_a--;
+    if (len_b > 0 && b[len_b - 1] == '.')
+        len_b--;
+    return len_a == len_b && strncasecmp(a, b, len_a) == 0;
+}
+
+/*
+ * The canary queries "LABEL.ZONE" with a random label of at most 28
+ * characters ("mxw-canary-" and 16 hex digits are 27), so the zone must
+ * leave room for it and a dot within 253 characters.
+ */
+#define CANARY_LABEL_MAX_LEN 28
+
+static bool
+check_canary_zone(const char *value, char *why, size_t whylen)
+{
+    return value[0] == '\0' ||
+           check_domain_name(value, 253 - CANARY_LABEL_MAX_LEN - 1, why,
+                             whylen);
+}
+
+/* The NAME of socketmap:...:NAME, which Postfix sends with each query. */
+static bool
+check_socketmap_name(const char *value, char *why, size_t whylen)
+{
+    size_t len = strlen(value);
+
+    if (len == 0 || len > 64) {
+        snprintf(why, whylen, "expected a name of 1 to 64 characters");
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+
+        if (!isalnum(c) && c != '-' && c != '_' && c != '.') {
+            snprintf(why, whylen,
+                     "expected letters, digits, '-', '_' and '.' only");
+            return false;
+        }
+    }
+    return true;
 }
 
 static bool
@@ -263,6 +488,28 @@ check_reply(const char *value, char *why, size_t whylen)
     struct policy_reply reply;
 
     return policy_reply_parse(value, &reply, why, whylen);
+}
+
+/*
+ * The untrusted reply of a negative verdict: it applies when the
+ * resolver is not healthy or the negative answer was not confirmed, so a
+ * permanent failure there could bounce mail on a DNS fault.
+ */
+static bool
+check_reply_untrusted(const char *value, char *why, size_t whylen)
+{
+    struct policy_reply reply;
+
+    if (!policy_reply_parse(value, &reply, why, whylen))
+        return false;
+    if (!reply.accept && reply.code[0] == '5') {
+        snprintf(why, whylen,
+                 "expected \"accept\" or a 4xx reply, because the second "
+                 "reply applies when the resolver is not healthy or the "
+                 "answer is not confirmed");
+        return false;
+    }
+    return true;
 }
 
 /* A reply for a verdict that never justifies a permanent failure. */
@@ -310,16 +557,25 @@ static const struct config_choice mode_choices[] = {
 
 #define FIELD(name) offsetof(struct mxw_config, name)
 
+/* What a decision-table row allows, by the checks of its two items. */
+#define REPLIES_TEMPORARY                                                      \
+    "two replies, each \"accept\" or \"4xx 4.D.D\": for a healthy, "           \
+    "confirmed answer, then otherwise"
+#define REPLIES_NEGATIVE                                                       \
+    "two replies: for a healthy, confirmed answer \"accept\" or "              \
+    "\"CODE D.D.D\", then otherwise \"accept\" or \"4xx 4.D.D\""
+#define REPLIES_INVALID                                                        \
+    "two replies, each \"accept\" or \"CODE D.D.D\"; only the first is "       \
+    "used, because an invalid name is decided without DNS"
+
 /* A decision-table row: two replies, for a trusted and an untrusted
- * negative answer. */
-#define REPLY_ROW(field, defaults, checker, what)                              \
+ * answer. first and second check the two items. */
+#define REPLY_ROW(field, defaults, first, second, allowed_text, what)          \
     {                                                                          \
         .name = #field, .type = CONFIG_STR_LIST, .offset = FIELD(field),       \
         .default_text = "[" defaults "]", .min_items = 2, .max_items = 2,      \
-        .duplicates_allowed = true, .check = checker,                          \
-        .allowed = "two replies, each \"accept\" or \"CODE D.D.D\": for "      \
-                   "a healthy, confirmed answer, then otherwise",              \
-        .help = "Replies for " what,                                           \
+        .duplicates_allowed = true, .check = first, .check_second = second,    \
+        .allowed = allowed_text, .help = "Replies for " what,                  \
     }
 
 const struct config_key config_table[] = {
@@ -418,6 +674,7 @@ const struct config_key config_table[] = {
         .min_items = 1,
         .max_items = 8,
         .check = check_server,
+        .same = config_server_same,
         .allowed = "1 to 8 of \"IPv4\", \"IPv4:port\", \"IPv6\", "
                    "\"[IPv6]:port\"",
         .help = "Recursive resolvers to query, in order of preference",
@@ -482,8 +739,11 @@ const struct config_key config_table[] = {
         .default_text = "1000",
         .min = 1,
         .max = 100000,
-        .unit = "queries",
-        .help = "DNS queries in flight at once; past it RCPT gets a 451",
+        .unit = "route lookups",
+        .help = "Route lookups in flight at once, past which RCPT gets a "
+                "451. One lookup sends at most 21 DNS queries (the MX query, "
+                "then A and AAAA for each of up to 10 exchanges), not "
+                "counting retries down the EDNS ladder or over TCP",
     },
     {
         .name = "cname_max",
@@ -643,6 +903,7 @@ const struct config_key config_table[] = {
         .min_items = 0,
         .max_items = 32,
         .check = check_domain,
+        .same = domain_same,
         .allowed = "0 to 32 domain names that must have an MX RRset",
         .help = "Domains whose MX lookup must succeed on a healthy resolver",
     },
@@ -651,9 +912,9 @@ const struct config_key config_table[] = {
         .type = CONFIG_STRING,
         .offset = FIELD(canary_nxdomain_zone),
         .default_text = "\"example.com\"",
-        .check = check_domain_or_empty,
-        .allowed = "a domain name without wildcard records, or \"\" to "
-                   "skip the check",
+        .check = check_canary_zone,
+        .allowed = "a domain name of at most 224 characters without "
+                   "wildcard records, or \"\" to skip the check",
         .help = "Zone under which a random name must get NXDOMAIN; catches "
                 "NXDOMAIN rewriting",
     },
@@ -703,28 +964,34 @@ const struct config_key config_table[] = {
         .min_items = 0,
         .max_items = POLICY_MAX_PROTECTED,
         .check = check_domain,
-        .allowed = "0 to 64 domain names in ASCII form",
+        .same = domain_same,
+        .allowed = "0 to 64 domain names in ASCII form, each listed once "
+                   "regardless of letter case",
         .help = "Domains that never get a 5xx for a negative DNS answer",
     },
     REPLY_ROW(reply_mx, "\"accept\", \"accept\"", check_reply_temporary,
+              check_reply_temporary, REPLIES_TEMPORARY,
               "mx: an MX with a usable exchange"),
     REPLY_ROW(reply_implicit_mx, "\"accept\", \"451 4.4.3\"",
-              check_reply_temporary,
+              check_reply_temporary, check_reply_temporary, REPLIES_TEMPORARY,
               "implicit_mx: no MX, but the domain has an address; the "
               "second reply applies when the resolver rewrites NXDOMAIN"),
     REPLY_ROW(reply_null_mx, "\"556 5.1.10\", \"451 4.4.3\"", check_reply,
+              check_reply_untrusted, REPLIES_NEGATIVE,
               "null_mx: the domain publishes a null MX (RFC 7505)"),
     REPLY_ROW(reply_no_domain, "\"550 5.1.2\", \"451 4.4.3\"", check_reply,
-              "no_domain: NXDOMAIN"),
+              check_reply_untrusted, REPLIES_NEGATIVE, "no_domain: NXDOMAIN"),
     REPLY_ROW(reply_no_mail_hosts, "\"550 5.4.4\", \"451 4.4.3\"", check_reply,
+              check_reply_untrusted, REPLIES_NEGATIVE,
               "no_mail_hosts: no MX and no usable address"),
     REPLY_ROW(reply_temp_error, "\"451 4.4.3\", \"451 4.4.3\"",
-              check_reply_temporary, "temp_error: no definitive DNS answer"),
+              check_reply_temporary, check_reply_temporary, REPLIES_TEMPORARY,
+              "temp_error: no definitive DNS answer"),
     REPLY_ROW(reply_address_literal, "\"accept\", \"accept\"",
-              check_reply_temporary,
+              check_reply_temporary, check_reply_temporary, REPLIES_TEMPORARY,
               "address_literal: an address literal such as [192.0.2.1]"),
     REPLY_ROW(reply_invalid, "\"550 5.1.3\", \"550 5.1.3\"", check_reply,
-              "invalid: not a valid domain name"),
+              check_reply, REPLIES_INVALID, "invalid: not a valid domain name"),
 
     /* Postfix policy service and delivery-status socketmap */
     {
@@ -754,8 +1021,8 @@ const struct config_key config_table[] = {
         .type = CONFIG_STRING,
         .offset = FIELD(socketmap_name),
         .default_text = "\"deliverystatus\"",
-        .check = check_domain,
-        .allowed = "letters, digits, '-', '_' and '.'",
+        .check = check_socketmap_name,
+        .allowed = "1 to 64 letters, digits, '-', '_' and '.'",
         .help = "Map name Postfix sends, the NAME in socketmap:...:NAME",
     },
     {

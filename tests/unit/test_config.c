@@ -1,6 +1,7 @@
 /*
  * Unit tests of the configuration table and loader: defaults, bounds,
- * types, unknown keys, syntax errors, file errors and the sample file.
+ * types, unknown keys, syntax errors, file errors and the sample file,
+ * and the checks libconfig 1.5 lacks (includes, wrapped integers).
  */
 #include "config.h"
 
@@ -275,7 +276,7 @@ servers_count_and_syntax(void **state)
     assert_int_equal(
         load_one("servers",
                  "[\"192.0.2.1\", \"192.0.2.2:5353\", \"2001:db8::1\", "
-                 "\"[2001:db8::2]:53\", \"::1\", \"[::1]\"]",
+                 "\"[2001:db8::2]:53\", \"::1\", \"[::2]\"]",
                  &cfg),
         0);
     assert_int_equal(cfg.servers.count, 6);
@@ -308,7 +309,7 @@ servers_count_and_syntax(void **state)
     }
 
     assert_int_equal(load_one("servers", "[\"::1\", \"::1\"]", &cfg), -1);
-    assert_contains(err, "listed twice");
+    assert_contains(err, "items 1 \"::1\" and 2 \"::1\" are the same");
 
     assert_true(
         config_server_split("[::1]:5353", addr, sizeof(addr), &port_number));
@@ -712,7 +713,8 @@ file_syntax_error_names_file(void **state)
     snprintf(path, sizeof(path), "%s/broken.conf", tmpdir);
     write_file(path, "# sample\nsocket = \"unix:/x.sock\";\nuser = ;\n");
     assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
-    snprintf(expected, sizeof(expected), "%s:3: syntax error", path);
+    snprintf(expected, sizeof(expected),
+             "%s:3: syntax error: expected a value after 'user ='", path);
     assert_string_equal(err, expected);
 }
 
@@ -786,6 +788,569 @@ loaded_values_override_defaults(void **state)
     config_free(&cfg);
 }
 
+/* Servers that differ only in spelling are duplicates: the default port,
+ * IPv6 zero compression and IPv4-mapped IPv6 addresses. */
+static void
+servers_duplicates_normalized(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *a;
+        const char *b;
+    } same[] = {
+        {"127.0.0.1", "127.0.0.1:53"},
+        {"::1", "[::1]:53"},
+        {"::1", "0:0::1"},
+        {"127.0.0.1:5300", "[::ffff:127.0.0.1]:5300"},
+        {"::ffff:192.0.2.1", "192.0.2.1"},
+        {"2001:db8::1", "[2001:DB8:0:0:0:0:0:1]"},
+    };
+    const struct {
+        const char *a;
+        const char *b;
+    } different[] = {
+        {"127.0.0.1", "127.0.0.1:5300"},
+        {"::1", "[::1]:5300"},
+        {"127.0.0.1", "::1"},
+        {"::ffff:127.0.0.1", "127.0.0.2"},
+        {"0.0.0.1", "::1"},
+    };
+    char list[128];
+    char expected[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        snprintf(list, sizeof(list), "[\"%s\", \"%s\"]", same[i].a, same[i].b);
+        if (load_one("servers", list, &cfg) == 0)
+            fail_msg("servers = %s accepted", list);
+        snprintf(expected, sizeof(expected),
+                 "servers: items 1 \"%s\" and 2 \"%s\" are the same", same[i].a,
+                 same[i].b);
+        assert_contains(err, expected);
+        assert_true(config_server_same(same[i].a, same[i].b));
+        assert_true(config_server_same(same[i].b, same[i].a));
+    }
+    for (size_t i = 0; i < sizeof(different) / sizeof(different[0]); i++) {
+        snprintf(list, sizeof(list), "[\"%s\", \"%s\"]", different[i].a,
+                 different[i].b);
+        if (load_one("servers", list, &cfg) != 0)
+            fail_msg("servers = %s rejected: %s", list, err);
+        config_free(&cfg);
+        assert_false(config_server_same(different[i].a, different[i].b));
+    }
+}
+
+/* The second reply of a row applies when the resolver is not healthy or
+ * the negative answer is not confirmed, so only reply_invalid, decided
+ * without DNS, may have a 5xx there. */
+static void
+reply_second_item_never_permanent(void **state)
+{
+    struct mxw_config cfg;
+    char expected[128];
+    size_t rows = 0;
+
+    (void)state;
+    for (size_t i = 0; i < config_table_count; i++) {
+        const struct config_key *key = &config_table[i];
+
+        if (strncmp(key->name, "reply_", 6) != 0)
+            continue;
+        rows++;
+        if (strcmp(key->name, "reply_invalid") == 0) {
+            if (load_one(key->name, "[\"550 5.1.3\", \"554 5.7.1\"]", &cfg) !=
+                0)
+                fail_msg("%s with a 5xx second reply rejected: %s", key->name,
+                         err);
+            config_free(&cfg);
+            assert_null(strstr(key->allowed, "4xx"));
+            continue;
+        }
+        if (load_one(key->name, "[\"accept\", \"550 5.1.2\"]", &cfg) == 0)
+            fail_msg("%s with a 5xx second reply accepted", key->name);
+        snprintf(expected, sizeof(expected),
+                 "test.conf:8: %s: invalid item 2 \"550 5.1.2\": expected "
+                 "\"accept\" or a 4xx reply",
+                 key->name);
+        assert_contains(err, expected);
+        assert_contains(key->allowed, "\"4xx 4.D.D\"");
+
+        if (load_one(key->name, "[\"accept\", \"451 4.4.3\"]", &cfg) != 0)
+            fail_msg("%s = [accept, 451] rejected: %s", key->name, err);
+        config_free(&cfg);
+        if (load_one(key->name, "[\"accept\", \"accept\"]", &cfg) != 0)
+            fail_msg("%s = [accept, accept] rejected: %s", key->name, err);
+        config_free(&cfg);
+    }
+    assert_int_equal(rows, 8);
+
+    /* A 5xx stays allowed as the trusted reply of a negative verdict. */
+    assert_int_equal(
+        load_one("reply_no_domain", "[\"550 5.1.2\", \"451 4.4.3\"]", &cfg), 0);
+    config_free(&cfg);
+    assert_int_equal(
+        load_one("reply_no_domain", "[\"550 5.1.2\", \"550 5.1.2\"]", &cfg),
+        -1);
+    assert_contains(err, "reply_no_domain: invalid item 2 \"550 5.1.2\"");
+}
+
+static void
+reply_count_error_shows_items(void **state)
+{
+    struct mxw_config cfg;
+
+    (void)state;
+    assert_int_equal(load_one("reply_no_domain", "[\"550 5.1.2\"]", &cfg), -1);
+    assert_contains(err, "reply_no_domain: 1 item given ([\"550 5.1.2\"]); "
+                         "allowed: two replies");
+    assert_int_equal(
+        load_one("reply_mx", "[\"accept\", \"accept\", \"accept\"]", &cfg), -1);
+    assert_contains(err, "reply_mx: 3 items given ([\"accept\", \"accept\", "
+                         "\"accept\"])");
+    assert_int_equal(load_one("edns_ladder",
+                              "[4096, 2048, 1400, 1232, 1024, "
+                              "800, 512]",
+                              &cfg),
+                     -1);
+    assert_contains(err, "edns_ladder: 7 items given ([4096, 2048, 1400, "
+                         "1232, 1024, 800, 512])");
+}
+
+static void
+include_directive_rejected(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *text;
+        const char *expected;
+    } cases[] = {
+        {"@include \"/etc\"\n",
+         "i.conf:1: @include is not supported; put every setting in one "
+         "file"},
+        {"ttl_min_s = 5;\n\n  \t@include \"other.conf\"\n",
+         "i.conf:3: @include is not supported"},
+        {"/* a\n comment */ @include \"x.conf\"\n",
+         "i.conf:2: @include is not supported"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            config_load_string(cases[i].text, "i.conf", &cfg, err, sizeof(err)),
+            -1);
+        assert_contains(err, cases[i].expected);
+    }
+
+    /* Inside a comment or a string, "@include" is text. */
+    assert_int_equal(config_load_string("# @include \"x\"\n"
+                                        "// @include \"x\"\n"
+                                        "/* @include \"x\"\n*/\n"
+                                        "header_name = \"X-@include\";\n"
+                                        "pidfile = \"/run/\\\"@include\";\n",
+                                        "i.conf", &cfg, err, sizeof(err)),
+                     0);
+    assert_string_equal(cfg.header_name, "X-@include");
+    config_free(&cfg);
+}
+
+/* An @include of a directory or a FIFO fails at once, before libconfig
+ * opens it. alarm() turns a hang on the FIFO into a failure. */
+static void
+file_include_rejected(void **state)
+{
+    struct mxw_config cfg;
+    char path[512];
+    char fifo[512];
+    char text[1200];
+    char expected[600];
+
+    (void)state;
+    snprintf(fifo, sizeof(fifo), "%s/include.fifo", tmpdir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(path, sizeof(path), "%s/include.conf", tmpdir);
+
+    snprintf(text, sizeof(text), "@include \"%s\"\n", tmpdir);
+    write_file(path, text);
+    alarm(10);
+    assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+    snprintf(expected, sizeof(expected),
+             "%s:1: @include is not supported; put every setting in one file",
+             path);
+    assert_string_equal(err, expected);
+
+    snprintf(text, sizeof(text), "ttl_min_s = 1;\n@include \"%s\"\n", fifo);
+    write_file(path, text);
+    assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+    alarm(0);
+    snprintf(expected, sizeof(expected),
+             "%s:2: @include is not supported; put every setting in one file",
+             path);
+    assert_string_equal(err, expected);
+}
+
+static void
+syntax_errors_explained(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *text;
+        const char *expected;
+    } cases[] = {
+        {"ttl_min_s = 5;\nstep_timeout_ms = ;\n",
+         "e.conf:2: syntax error: expected a value after 'step_timeout_ms "
+         "='"},
+        {"step_timeout_ms =\n", "e.conf:1: syntax error: expected a value "
+                                "after 'step_timeout_ms ='"},
+        {"step_timeout_ms : ;\n", "e.conf:1: syntax error: expected a value "
+                                  "after 'step_timeout_ms :'"},
+        {"\xef\xbb\xbfttl_min_s = 5;\n",
+         "e.conf:1: syntax error: the file starts with a UTF-8 byte order "
+         "mark; remove the byte order mark"},
+        {"header_enabled = yes;\n", "e.conf:1: syntax error: expected true "
+                                    "or false for header_enabled, not yes"},
+        {"socket = unix;\n",
+         "e.conf:1: syntax error: expected a value for socket; write a "
+         "string in double quotes, such as \"unix\""},
+        {"ttl_min_s = 5;\nttl_max_s = = 6;\n",
+         "e.conf:2: syntax error in \"ttl_max_s = = 6;\""},
+        {"servers = [\"127.0.0.1\",\n\n",
+         "e.conf:3: syntax error at end of input; check for a list, group "
+         "or string that is not closed"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(
+            config_load_string(cases[i].text, "e.conf", &cfg, err, sizeof(err)),
+            -1);
+        assert_string_equal(err, cases[i].expected);
+    }
+}
+
+/* A NUL byte would end libconfig's text early and hide what follows. */
+static void
+file_nul_byte_is_error(void **state)
+{
+    struct mxw_config cfg;
+    char path[512];
+    char expected[600];
+    FILE *fp;
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/nul.conf", tmpdir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    assert_int_equal(fwrite("ttl_min_s = 5;\n\0ttl_min_s = x;\n", 1, 31, fp),
+                     31);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -1);
+    snprintf(expected, sizeof(expected),
+             "%s:2: contains a NUL byte; save the file as plain text", path);
+    assert_string_equal(err, expected);
+}
+
+/* libconfig 1.5 wraps integers that do not fit its int or int64 without
+ * an error; each of these would load as an in-range value. */
+static void
+integer_overflow_detected(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *key;
+        const char *value;
+        const char *literal;
+    } cases[] = {
+        {"step_timeout_ms", "4294967396", "4294967396"},
+        {"edns_ladder", "[4294968528]", "4294968528"},
+        {"edns_ladder", "[1232,\n 4294967808]", "4294967808"},
+        {"cache_size", "9223372036854775807", "9223372036854775807"},
+        {"cache_size", "99999999999999999999L", "99999999999999999999L"},
+        {"cache_size", "18446744073709551617", "18446744073709551617"},
+        {"step_timeout_ms", "0x100000064", "0x100000064"},
+        {"ttl_min_s", "-2147483649", "-2147483649"},
+        {"ttl_max_s", "2147483648", "2147483648"},
+        {"header_enabled", "4294967297", "4294967297"},
+    };
+    char expected[128];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (load_one(cases[i].key, cases[i].value, &cfg) == 0)
+            fail_msg("%s = %s accepted", cases[i].key, cases[i].value);
+        snprintf(expected, sizeof(expected), "%s: value %s is out of range",
+                 cases[i].key, cases[i].literal);
+        assert_contains(err, expected);
+    }
+    assert_int_equal(load_one("edns_ladder", "[1232,\n 4294967808]", &cfg), -1);
+    assert_contains(err, "test.conf:9: edns_ladder");
+
+    /* Literals that fit, and digits in comments and strings, load. */
+    assert_int_equal(load_one("step_timeout_ms", "100L", &cfg), 0);
+    assert_int_equal(cfg.step_timeout_ms, 100);
+    config_free(&cfg);
+    assert_int_equal(load_one("step_timeout_ms", "0x64", &cfg), 0);
+    assert_int_equal(cfg.step_timeout_ms, 100);
+    config_free(&cfg);
+    assert_int_equal(config_load_string("# 99999999999\n/* 4294967396 */\n"
+                                        "pidfile = \"/run/4294967396.pid\";\n",
+                                        "o.conf", &cfg, err, sizeof(err)),
+                     0);
+    config_free(&cfg);
+    assert_int_equal(load_one("step_timeout_ms", "1e30", &cfg), -1);
+    assert_contains(err, "wrong type");
+}
+
+/* Build a name of count labels of label_len letters, joined by dots. */
+static void
+make_name(char *buf, size_t len, size_t count, size_t label_len)
+{
+    size_t used = 0;
+
+    for (size_t i = 0; i < count && used + label_len + 2 < len; i++) {
+        if (i > 0)
+            buf[used++] = '.';
+        memset(buf + used, 'a' + (char)(i % 26), label_len);
+        used += label_len;
+    }
+    buf[used] = '\0';
+}
+
+static void
+domains_checked(void **state)
+{
+    struct mxw_config cfg;
+    char long_label[80];
+    char long_name[300];
+    char value[400];
+    const char *good[] = {
+        "example.com", "example.com.", "xn--bcher-kva.example",
+        "a-b.c0m",     "com",          "EXAMPLE.org",
+    };
+    const char *bad[] = {
+        "a..b",    ".com", "-foo.com", "foo-.com", "192.0.2.1", "1.2.3",
+        "a_b.com", "",     ".",        "foo .com", "foo.com-",  "foo..com.",
+    };
+    const char *keys[] = {"protected_domains", "canary_domains"};
+
+    (void)state;
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+            snprintf(value, sizeof(value), "[\"%s\"]", good[i]);
+            if (load_one(keys[k], value, &cfg) != 0)
+                fail_msg("%s = %s rejected: %s", keys[k], value, err);
+            config_free(&cfg);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            snprintf(value, sizeof(value), "[\"%s\"]", bad[i]);
+            if (load_one(keys[k], value, &cfg) == 0)
+                fail_msg("%s = %s accepted", keys[k], value);
+            assert_contains(err, "invalid item 1");
+        }
+
+        /* 63 characters per label and 253 in all are the maximum. */
+        make_name(long_label, sizeof(long_label), 1, 63);
+        snprintf(value, sizeof(value), "[\"%s.com\"]", long_label);
+        assert_int_equal(load_one(keys[k], value, &cfg), 0);
+        config_free(&cfg);
+        make_name(long_label, sizeof(long_label), 1, 64);
+        snprintf(value, sizeof(value), "[\"%s.com\"]", long_label);
+        assert_int_equal(load_one(keys[k], value, &cfg), -1);
+        assert_contains(err, "label of 64 characters");
+        make_name(long_name, sizeof(long_name), 4, 62); /* 4*62+3 = 251 */
+        snprintf(value, sizeof(value), "[\"%s.a\"]", long_name);
+        assert_int_equal(load_one(keys[k], value, &cfg), 0);
+        config_free(&cfg);
+        snprintf(value, sizeof(value), "[\"%s.a.\"]", long_name);
+        assert_int_equal(load_one(keys[k], value, &cfg), 0);
+        config_free(&cfg);
+        snprintf(value, sizeof(value), "[\"%s.ab\"]", long_name);
+        assert_int_equal(load_one(keys[k], value, &cfg), -1);
+        assert_contains(err, "1 to 253 characters");
+    }
+
+    assert_int_equal(load_one("canary_domains", "[\"192.0.2.1\"]", &cfg), -1);
+    assert_contains(err, "not an IP address");
+
+    /* Protected domains that differ in case or a final dot are one. */
+    assert_int_equal(
+        load_one("protected_domains", "[\"gmail.com\", \"GMail.COM\"]", &cfg),
+        -1);
+    assert_contains(err, "items 1 \"gmail.com\" and 2 \"GMail.COM\" are the "
+                         "same");
+    assert_int_equal(
+        load_one("protected_domains", "[\"gmail.com.\", \"gmail.com\"]", &cfg),
+        -1);
+    assert_int_equal(
+        load_one("protected_domains", "[\"gmail.com\", \"gmail.co\"]", &cfg),
+        0);
+    config_free(&cfg);
+}
+
+/* The canary asks for "LABEL.ZONE" with a label of up to 28 characters,
+ * so the zone may have at most 253 - 29 = 224. */
+static void
+canary_zone_leaves_room(void **state)
+{
+    struct mxw_config cfg;
+    char name[300];
+    char value[320];
+
+    (void)state;
+    assert_int_equal(load_one("canary_nxdomain_zone", "\"\"", &cfg), 0);
+    config_free(&cfg);
+    make_name(name, sizeof(name), 4, 54); /* 4*54+3 = 219 */
+    snprintf(value, sizeof(value), "\"%s.abcd\"", name);
+    assert_int_equal(load_one("canary_nxdomain_zone", value, &cfg), 0);
+    config_free(&cfg);
+    snprintf(value, sizeof(value), "\"%s.abcde\"", name);
+    assert_int_equal(load_one("canary_nxdomain_zone", value, &cfg), -1);
+    assert_contains(err, "canary_nxdomain_zone: invalid value");
+    assert_contains(err, "1 to 224 characters");
+    assert_int_equal(load_one("canary_nxdomain_zone", "\"a..b\"", &cfg), -1);
+    assert_int_equal(load_one("canary_nxdomain_zone", "\"192.0.2.1\"", &cfg),
+                     -1);
+}
+
+static void
+socketmap_name_checked(void **state)
+{
+    struct mxw_config cfg;
+    char value[80];
+    const char *good[] = {"\"deliverystatus\"", "\"dsn_map.v-1\"", "\"_x\""};
+    const char *bad[] = {"\"\"", "\"a b\"", "\"a/b\"", "\"a:b\"", "\"é\""};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (load_one("socketmap_name", good[i], &cfg) != 0)
+            fail_msg("socketmap_name = %s rejected: %s", good[i], err);
+        config_free(&cfg);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (load_one("socketmap_name", bad[i], &cfg) == 0)
+            fail_msg("socketmap_name = %s accepted", bad[i]);
+        assert_contains(err, "socketmap_name: invalid value");
+    }
+    memset(value, 'n', sizeof(value));
+    value[0] = '"';
+    value[65] = '"';
+    value[66] = '\0';
+    assert_int_equal(load_one("socketmap_name", value, &cfg), 0);
+    config_free(&cfg);
+    value[65] = 'n';
+    value[66] = '"';
+    value[67] = '\0';
+    assert_int_equal(load_one("socketmap_name", value, &cfg), -1);
+    assert_contains(err, "1 to 64 characters");
+}
+
+/* No string key accepts a control character; the loader checks every
+ * string and every list item the same way. */
+static void
+control_characters_rejected(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *key;
+        const char *value;
+    } cases[] = {
+        {"socket", "\"unix:/run/a\\nb\""},
+        {"socket", "\"unix:/run/a\\tb\""},
+        {"policy_socket", "\"unix:/run/p\\nb\""},
+        {"socketmap_socket", "\"unix:/run/s\\x7f\""},
+        {"user", "\"mx\\nwarden\""},
+        {"group", "\"mail\\r\""},
+        {"pidfile", "\"/run/a\\nb.pid\""},
+        {"header_name", "\"X-A\\nB\""},
+        {"socketmap_name", "\"dsn\\n\""},
+        {"canary_nxdomain_zone", "\"example\\n.com\""},
+        {"servers", "[\"127.0.0.1\\n\"]"},
+        {"protected_domains", "[\"gmail.com\\n\"]"},
+        {"reply_no_domain", "[\"550 5.1.2\\n\", \"451 4.4.3\"]"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (load_one(cases[i].key, cases[i].value, &cfg) == 0)
+            fail_msg("%s = %s accepted", cases[i].key, cases[i].value);
+        assert_contains(err, cases[i].key);
+        assert_contains(err, "control character \\x");
+    }
+    assert_int_equal(load_one("socket", "\"unix:/run/a\\nb\"", &cfg), -1);
+    assert_string_equal(err, "test.conf:8: socket: invalid value "
+                             "\"unix:/run/a\\x0ab\": control character "
+                             "\\x0a at position 12 is not allowed; allowed: "
+                             "unix:PATH, inet:PORT@IPv4 or inet6:PORT@IPv6");
+}
+
+static void
+listener_sockets_distinct(void **state)
+{
+    struct mxw_config cfg;
+    const struct {
+        const char *a_key;
+        const char *a;
+        const char *b_key;
+        const char *b;
+        bool conflict;
+    } cases[] = {
+        {"socket", "inet:9000@127.0.0.1", "policy_socket",
+         "inet:9000@127.0.0.1", true},
+        {"socket", "inet:9000@127.0.0.1", "policy_socket", "inet:9000@0.0.0.0",
+         true},
+        {"socket", "inet6:9000@::", "socketmap_socket", "inet:9000@127.0.0.1",
+         true},
+        {"socket", "inet6:9000@::ffff:127.0.0.1", "policy_socket",
+         "inet:9000@127.0.0.1", true},
+        {"policy_socket", "unix:/run/m.sock", "socketmap_socket",
+         "unix:/run//m.sock", true},
+        {"socket", "unix:/run/mxwarden/mxwarden.sock", "socketmap_socket",
+         "unix:/run/mxwarden/mxwarden.sock", true},
+        {"socket", "inet:9000@127.0.0.1", "policy_socket",
+         "inet:9001@127.0.0.1", false},
+        {"socket", "inet:9000@127.0.0.1", "policy_socket",
+         "inet:9000@127.0.0.2", false},
+        {"socket", "inet6:9000@::1", "policy_socket", "inet:9000@127.0.0.1",
+         false},
+        {"policy_socket", "unix:/run/p.sock", "socketmap_socket",
+         "unix:/run/s.sock", false},
+        {"socket", "unix:/run/9000", "policy_socket", "inet:9000@127.0.0.1",
+         false},
+    };
+    char text[256];
+    char expected[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(text, sizeof(text), "%s = \"%s\";\n%s = \"%s\";\n",
+                 cases[i].a_key, cases[i].a, cases[i].b_key, cases[i].b);
+        if (!cases[i].conflict) {
+            if (config_load_string(text, "l.conf", &cfg, err, sizeof(err)) != 0)
+                fail_msg("%s rejected: %s", text, err);
+            config_free(&cfg);
+            continue;
+        }
+        if (config_load_string(text, "l.conf", &cfg, err, sizeof(err)) == 0)
+            fail_msg("%s accepted", text);
+        snprintf(expected, sizeof(expected),
+                 "l.conf:2: %s: \"%s\" is the same socket as %s (\"%s\"); "
+                 "give each listener its own socket",
+                 cases[i].b_key, cases[i].b, cases[i].a_key, cases[i].a);
+        assert_string_equal(err, expected);
+    }
+}
+
+static void
+max_inflight_help_counts_lookups(void **state)
+{
+    const struct config_key *key = config_key_find("max_inflight");
+
+    (void)state;
+    assert_non_null(key);
+    assert_string_equal(key->unit, "route lookups");
+    assert_contains(key->help, "Route lookups in flight");
+    assert_contains(key->help, "at most 21 DNS queries");
+}
+
 int
 main(void)
 {
@@ -816,6 +1381,20 @@ main(void)
         cmocka_unit_test(sample_file_loads),
         cmocka_unit_test(failed_load_leaves_config_empty),
         cmocka_unit_test(loaded_values_override_defaults),
+        cmocka_unit_test(servers_duplicates_normalized),
+        cmocka_unit_test(reply_second_item_never_permanent),
+        cmocka_unit_test(reply_count_error_shows_items),
+        cmocka_unit_test(include_directive_rejected),
+        cmocka_unit_test(file_include_rejected),
+        cmocka_unit_test(syntax_errors_explained),
+        cmocka_unit_test(file_nul_byte_is_error),
+        cmocka_unit_test(integer_overflow_detected),
+        cmocka_unit_test(domains_checked),
+        cmocka_unit_test(canary_zone_leaves_room),
+        cmocka_unit_test(socketmap_name_checked),
+        cmocka_unit_test(control_characters_rejected),
+        cmocka_unit_test(listener_sockets_distinct),
+        cmocka_unit_test(max_inflight_help_counts_lookups),
     };
 
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
