@@ -160,8 +160,8 @@ describe_list(const config_setting_t *s, char *buf, size_t buflen)
 /*
  * Check that a string has no control character (0x00..0x1f, 0x7f). No
  * key accepts one: a newline in a path, name or reply would split a log
- * line or a protocol line. Returns true when text is clean; otherwise
- * writes the character and its position into why.
+ * line or a protocol line. Returns true when text is clean, or else
+ * writes the character and its position into why and returns false.
  */
 static bool
 check_no_control(const char *text, char *why, size_t whylen)
@@ -906,11 +906,11 @@ key_find_text(const char *name, size_t len)
 }
 
 /*
- * Checks on the raw text before libconfig parses it. libconfig would
- * follow an @include directive to any path, relative to the working
- * directory, and block on a FIFO; mxwarden reads exactly one file, so
- * the directive is rejected wherever the lexer finds it outside strings
- * and comments.
+ * Check the raw text before libconfig parses it. libconfig 1.5 follows
+ * an @include directive to any path, resolves a relative one from the
+ * working directory, and blocks on a FIFO. mxwarden reads exactly one
+ * file, so the directive is rejected wherever the lexer finds it outside
+ * strings and comments.
  */
 static int
 check_text_before_parse(const char *text, const char *name, char *err,
@@ -1018,7 +1018,8 @@ explain_end_of_input(const char *text, const struct source *src, char *err,
         last = tok;
     }
     if (lx.line != src->line) {
-        /* libconfig names a line before the end: not the end of input. */
+        /* libconfig named a line before the last, so the input did not
+         * end early. */
         return report(err, errlen, src, NULL, "syntax error");
     }
     if (before.kind == TOKEN_NAME && before.len < sizeof(key_name) &&
@@ -1058,7 +1059,7 @@ explain_syntax_error(const char *text, const struct source *src, char *err,
     if (text == NULL || !copy_text_line(text, src->line, line, sizeof(line)))
         return report(err, errlen, src, NULL, "syntax error");
 
-    /* An error on a line without tokens is at the end of the input. */
+    /* A line without tokens: the input may have ended early. */
     lx = (struct lexer){.p = line, .line = 1};
     lexer_next(&lx, &name);
     if (name.kind == TOKEN_END)

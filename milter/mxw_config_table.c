@@ -349,11 +349,12 @@ check_header_name(const char *value, char *why, size_t whylen)
 }
 
 /*
- * A domain name in ASCII (A-label) form, as DNS queries use it, of at
- * most max_len characters without the final dot: labels of 1 to 63
- * letters, digits and hyphens, no hyphen at either end of a label
- * (RFC 1123 section 2.1), and a last label that is not all digits, so
- * that an IPv4 address is not taken for a domain (RFC 3696 section 2).
+ * Check a domain name in ASCII (A-label) form, as DNS queries use it, of
+ * at most max_len characters without the final dot. Labels have 1 to 63
+ * letters, digits and hyphens, with no hyphen at either end (the host
+ * name syntax of RFC 1034 section 3.5, relaxed by RFC 1123 section 2.1). The
+ * last label is not all digits, so that an IPv4 address is not taken for a
+ * domain (RFC 3696 section 2).
  */
 static bool
 check_domain_name(const char *value, size_t max_len, char *why, size_t whylen)
@@ -557,13 +558,14 @@ static const struct config_choice mode_choices[] = {
 
 #define FIELD(name) offsetof(struct mxw_config, name)
 
-/* What a decision-table row allows, by the checks of its two items. */
+/* Allowed text of a decision-table row, matching the checks of its two
+ * items. */
 #define REPLIES_TEMPORARY                                                      \
-    "two replies, each \"accept\" or \"4xx 4.D.D\": for a healthy, "           \
-    "confirmed answer, then otherwise"
+    "two replies, each \"accept\" or \"4xx 4.D.D\", the first for a "          \
+    "healthy, confirmed answer and the second otherwise"
 #define REPLIES_NEGATIVE                                                       \
-    "two replies: for a healthy, confirmed answer \"accept\" or "              \
-    "\"CODE D.D.D\", then otherwise \"accept\" or \"4xx 4.D.D\""
+    "two replies, the first \"accept\" or \"CODE D.D.D\" for a healthy, "      \
+    "confirmed answer, the second \"accept\" or \"4xx 4.D.D\" otherwise"
 #define REPLIES_INVALID                                                        \
     "two replies, each \"accept\" or \"CODE D.D.D\"; only the first is "       \
     "used, because an invalid name is decided without DNS"

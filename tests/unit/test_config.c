@@ -1186,7 +1186,7 @@ domains_checked(void **state)
     config_free(&cfg);
 }
 
-/* The canary asks for "LABEL.ZONE" with a label of up to 28 characters,
+/* The canary queries "LABEL.ZONE" with a label of up to 28 characters,
  * so the zone may have at most 253 - 29 = 224. */
 static void
 canary_zone_leaves_room(void **state)
