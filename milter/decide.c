@@ -299,7 +299,7 @@ decider_confirm(struct decider *decider, const struct route_result *first,
     int deciding = decider_server_index(decider, first->server);
     int other = -1;
     struct route_result *again;
-    enum decision_confirm how;
+    enum decision_confirm method;
 
     for (unsigned i = 0; i < count && other < 0; i++) {
         struct health_report report;
@@ -312,20 +312,20 @@ decider_confirm(struct decider *decider, const struct route_result *first,
             other = (int)i;
     }
     if (other >= 0) {
-        how = DECISION_CONFIRM_OTHER_SERVER;
+        method = DECISION_CONFIRM_OTHER_SERVER;
         again = resolver_route_lookup_on(decider->resolver, first->domain,
                                          (unsigned)other, false, budget_ms);
     } else if (deciding >= 0) {
-        how = DECISION_CONFIRM_TCP;
+        method = DECISION_CONFIRM_TCP;
         again = resolver_route_lookup_on(decider->resolver, first->domain,
                                          (unsigned)deciding, true, budget_ms);
     } else {
         return DECISION_CONFIRM_FAILED;
     }
     if (again == NULL || again->verdict != first->verdict)
-        how = DECISION_CONFIRM_FAILED;
+        method = DECISION_CONFIRM_FAILED;
     *repeat = again;
-    return how;
+    return method;
 }
 
 void

@@ -163,7 +163,7 @@ listener_open(const struct listener_options *opts, char *err, size_t errlen)
     struct listener *l = calloc(1, sizeof(*l));
     struct sockaddr_storage addr;
     socklen_t addrlen = 0;
-    int one = 1;
+    int enable = 1;
 
     if (l == NULL) {
         snprintf(err, errlen, "out of memory opening a listener");
@@ -194,10 +194,10 @@ listener_open(const struct listener_options *opts, char *err, size_t errlen)
         goto fail;
     }
     if (addr.ss_family != AF_UNIX) {
-        setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof(enable));
         /* Request and reply are each one write: do not let Nagle hold a
          * reply back waiting for the peer's delayed ACK. */
-        setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &enable, sizeof(enable));
     }
     if (bind(l->fd, (struct sockaddr *)&addr, addrlen) != 0) {
         snprintf(err, errlen, "cannot bind %s socket %s: %s", l->name,

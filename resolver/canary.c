@@ -30,7 +30,7 @@ canary_options_init(struct canary_options *opts)
 /*
  * One round in flight. The waiter and every outstanding query hold a
  * reference, so a query that completes after the waiter gave up still
- * finds the round alive; the last reference frees it.
+ * finds the round alive. The last reference frees it.
  */
 struct canary_round_state {
     pthread_mutex_t lock; /* guards everything below */
