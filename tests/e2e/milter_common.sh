@@ -7,10 +7,12 @@
 #   mxw_setup [KEY=VALUE...]     tmpdir, faultdns, sink, mxwarden and
 #                                Postfix; each argument is one extra line
 #                                of mxwarden.conf ("mode = \"monitor\";")
-#   mxw_start_daemon [LINES...]  (re)start only mxwarden with extra lines
+#   mxw_start_daemon [LINES...]  (re)start only mxwarden with extra lines;
+#                                returns once its resolver is healthy
 #   mxw_stop_daemon              stop mxwarden and wait for it
 #   mxw_reload [LINES...]        rewrite the configuration, send SIGHUP and
-#                                wait for the "reloaded" line
+#                                wait for the "reloaded" line and for the
+#                                new decider's resolver to become healthy
 #   mxw_unbound_start            unbound on a free port forwarding to
 #                                faultdns; sets UNBOUND_PORT, UNBOUND_PID
 #   mxw_unbound_stop             stop it (the resolver "killed")
@@ -75,6 +77,17 @@ mxw_milter_ready() {
     tap_port_open "$MXW_PORT" && grep -q 'started: version' "$MXW_LOG"
 }
 
+# Print how many times a resolver was logged becoming healthy.  A new
+# decider trusts negative answers only after its first clean canary
+# rounds, so a test that expects a 5xx waits for this first.
+mxw_healthy_count() {
+    grep -c -- '-> healthy' "$MXW_LOG"
+}
+
+mxw_healthy_count_above() {
+    [ "$(mxw_healthy_count)" -gt "$1" ]
+}
+
 # Start mxwarden in the foreground with the test configuration and the
 # extra lines; its log (stderr) goes to MXW_LOG.  Registers the stop.
 mxw_start_daemon() {
@@ -96,6 +109,12 @@ mxw_start_daemon() {
         cat "$MXW_LOG" >&2
         return 1
     fi
+    if ! tap_wait_until 20 mxw_healthy_count_above 0; then
+        echo "mxw_start_daemon: the resolver did not become healthy" \
+            "within 20 s:" >&2
+        cat "$MXW_LOG" >&2
+        return 1
+    fi
 }
 
 # Stop mxwarden with SIGTERM and wait for it: libmilter takes about 3 s
@@ -107,12 +126,14 @@ mxw_stop_daemon() {
 }
 
 mxw_reload() {
-    local before
+    local before healthy
     before=$(mxw_log_count 'reloaded: configuration')
+    healthy=$(mxw_healthy_count)
     mxw_write_config "$@"
     kill -HUP "$MXW_PID" || return 1
     tap_wait_until 20 mxw_log_count_at_least 'reloaded: configuration' \
-        $((before + 1))
+        $((before + 1)) || return 1
+    tap_wait_until 20 mxw_healthy_count_above "$healthy"
 }
 
 mxw_log_count() {
