@@ -36,6 +36,15 @@ enum mxw_mode {
     MXW_MODE_MONITOR,     /* accept, but log and add the header */
 };
 
+/* How the milter recognizes non-SMTP mail (Postfix non_smtpd_milters),
+ * which cannot take a reply per recipient. */
+enum mxw_non_smtpd {
+    MXW_NON_SMTPD_AUTO = 0, /* a recipient without {rcpt_mailer} and
+                               without angle brackets */
+    MXW_NON_SMTPD_ALWAYS,   /* every connection is non-SMTP mail */
+    MXW_NON_SMTPD_NEVER,    /* every connection is SMTP mail */
+};
+
 /* A list of strings owned by the configuration. */
 struct mxw_strlist {
     char **items;
@@ -90,6 +99,12 @@ struct mxw_config {
     /* diagnostic header */
     char *header_name;
     bool header_enabled;
+    int header_max_domains;
+
+    /* milter recipients */
+    struct mxw_strlist skip_mailers; /* {rcpt_mailer} values not decided */
+    struct mxw_strlist relay_hosts;  /* {rcpt_host} values not decided */
+    enum mxw_non_smtpd non_smtpd;
 
     /* resolver health and canaries */
     int health_window_s;

@@ -550,6 +550,57 @@ static const struct config_choice facility_choices[] = {
     {NULL, 0},
 };
 
+/* A transport (Postfix) or delivery agent (Sendmail, whose built-in
+ * agents include "*file*" and "*include*") as {rcpt_mailer} carries it. */
+static bool
+check_mailer_name(const char *value, char *why, size_t whylen)
+{
+    size_t len = strlen(value);
+
+    if (len == 0 || len > 64) {
+        snprintf(why, whylen, "expected 1 to 64 characters");
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (!isalnum(c) && strchr("-_.*", c) == NULL) {
+            snprintf(why, whylen,
+                     "expected letters, digits, '-', '_', '.' and '*' only");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A next hop as {rcpt_host} carries it: host, [address] or
+ * [address]:port, without spaces or control characters. */
+static bool
+check_relay_host(const char *value, char *why, size_t whylen)
+{
+    size_t len = strlen(value);
+
+    if (len == 0 || len > 260) {
+        snprintf(why, whylen, "expected 1 to 260 characters");
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (!isalnum(c) && strchr("-_.:[]", c) == NULL) {
+            snprintf(why, whylen,
+                     "expected a host name, [address] or [address]:port");
+            return false;
+        }
+    }
+    return true;
+}
+
+static const struct config_choice non_smtpd_choices[] = {
+    {"auto", MXW_NON_SMTPD_AUTO},
+    {"always", MXW_NON_SMTPD_ALWAYS},
+    {"never", MXW_NON_SMTPD_NEVER},
+    {NULL, 0},
+};
+
 static const struct config_choice mode_choices[] = {
     {"enforce", MXW_MODE_ENFORCE},
     {"monitor", MXW_MODE_MONITOR},
@@ -850,6 +901,55 @@ const struct config_key config_table[] = {
         .default_text = "true",
         .allowed = "true or false",
         .help = "Add the diagnostic header at end of message",
+    },
+    {
+        .name = "header_max_domains",
+        .type = CONFIG_INT,
+        .offset = FIELD(header_max_domains),
+        .default_text = "20",
+        .min = 1,
+        .max = 1000,
+        .unit = "headers",
+        .help = "Most recipient domains that get their own header in one "
+                "message; one summary header counts the rest",
+    },
+
+    /* milter recipients */
+    {
+        .name = "skip_mailers",
+        .type = CONFIG_STR_LIST,
+        .offset = FIELD(skip_mailers),
+        .default_text = "[\"local\", \"virtual\", \"lmtp\", \"error\", "
+                        "\"discard\"]",
+        .min_items = 0,
+        .max_items = 32,
+        .check = check_mailer_name,
+        .allowed = "0 to 32 transport names (letters, digits, '-', '_', "
+                   "'.', '*')",
+        .help = "Transports, from the {rcpt_mailer} macro, whose recipients "
+                "are not looked up",
+    },
+    {
+        .name = "relay_hosts",
+        .type = CONFIG_STR_LIST,
+        .offset = FIELD(relay_hosts),
+        .default_text = "[]",
+        .min_items = 0,
+        .max_items = 32,
+        .check = check_relay_host,
+        .allowed = "0 to 32 next hops as host, [address] or [address]:port",
+        .help = "Next hops, from the {rcpt_host} macro, whose recipients are "
+                "not looked up (a relay host routes them, not DNS)",
+    },
+    {
+        .name = "non_smtpd",
+        .type = CONFIG_ENUM,
+        .offset = FIELD(non_smtpd),
+        .default_text = "\"auto\"",
+        .choices = non_smtpd_choices,
+        .help = "Which connections carry non-SMTP mail (sendmail command, "
+                "pickup), deferred whole at end of message: auto, always or "
+                "never",
     },
 
     /* resolver health and canaries */
