@@ -1,15 +1,14 @@
 /*
- * The libmilter callbacks of mxwarden.
+ * filter.h - the libmilter callbacks of mxwarden.
  */
 #ifndef MXW_FILTER_H
 #define MXW_FILTER_H
 
-#include "mxw_config.h"
-
 /*
- * Register the filter callbacks with libmilter under name (smfi_register).
- * cfg must stay valid until smfi_main() returns. Returns 0 or -1.
+ * Register the filter callbacks with libmilter under name (smfi_register)
+ * and ask for SMFIF_ADDHDRS. Call before smfi_opensocket. Returns 0 or
+ * -1.
  */
-int filter_register(const char *name, const struct mxw_config *cfg);
+int filter_register(const char *name);
 
 #endif

@@ -8,3 +8,10 @@ milter_libmxwmilter_a_SOURCES = \
 	milter/rcpt.c milter/rcpt.h
 milter_libmxwmilter_a_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) \
 	$(CARES_CFLAGS)
+
+# The daemon compiles the same sources into itself, so its link order
+# does not depend on where this fragment is included.
+milter_mxwarden_SOURCES += \
+	milter/session.c milter/session.h \
+	milter/header.c milter/header.h \
+	milter/rcpt.c milter/rcpt.h

@@ -5,6 +5,7 @@
 
 #include "session.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,18 @@
 
 #include "decide.h"
 
-/* Guards runtime_current; never held while a runtime is freed. */
+/* Guards runtime_current and runtime_generation; never held while a
+ * runtime is freed. */
 static pthread_mutex_t runtime_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct session_runtime *runtime_current;
 static unsigned long runtime_generation;
+
+/* Messages begun and not yet ended, and the flag that refuses new ones.
+ * session_msg_begin increments the count before it reads the flag, and
+ * session_close sets the flag before the daemon reads the count; with
+ * sequentially consistent atomics one of the two sees the other. */
+static atomic_ulong msg_active;
+static atomic_bool msg_closed;
 
 struct session_runtime *
 session_runtime_new(struct mxw_config *cfg, struct decider *decider)
@@ -70,6 +79,31 @@ session_runtime_release(struct session_runtime *runtime)
     free(runtime);
 }
 
+static struct decider *
+session_source_acquire(void *arg, void **token)
+{
+    struct session_runtime *runtime = session_runtime_acquire();
+
+    (void)arg;
+    *token = runtime;
+    return runtime != NULL ? runtime->decider : NULL;
+}
+
+static void
+session_source_release(void *arg, void *token)
+{
+    (void)arg;
+    session_runtime_release(token);
+}
+
+void
+session_decider_source(struct decider_source *source)
+{
+    source->acquire = session_source_acquire;
+    source->release = session_source_release;
+    source->arg = NULL;
+}
+
 struct session_conn *
 session_conn_new(void)
 {
@@ -85,20 +119,42 @@ session_conn_free(struct session_conn *conn)
     free(conn);
 }
 
+unsigned long
+session_msg_active(void)
+{
+    return atomic_load(&msg_active);
+}
+
+void
+session_close(void)
+{
+    atomic_store(&msg_closed, true);
+}
+
 struct session_msg *
-session_msg_begin(struct session_conn *conn, struct session_runtime *runtime,
-                  size_t header_max_domains)
+session_msg_begin(struct session_conn *conn, struct session_runtime *runtime)
 {
     struct session_msg *msg;
 
     session_msg_end(conn);
-    msg = calloc(1, sizeof(*msg));
-    if (msg == NULL)
+    atomic_fetch_add(&msg_active, 1);
+    if (atomic_load(&msg_closed)) {
+        atomic_fetch_sub(&msg_active, 1);
+        errno = ESHUTDOWN;
         return NULL;
+    }
+    msg = calloc(1, sizeof(*msg));
+    if (msg == NULL) {
+        atomic_fetch_sub(&msg_active, 1);
+        errno = ENOMEM;
+        return NULL;
+    }
     if (runtime != NULL)
         atomic_fetch_add(&runtime->refs, 1);
     msg->runtime = runtime;
-    header_set_init(&msg->headers, header_max_domains);
+    header_set_init(&msg->headers, runtime != NULL
+                                       ? (size_t)runtime->cfg.header_max_domains
+                                       : 0);
     conn->msg = msg;
     conn->messages++;
     return msg;
@@ -115,6 +171,7 @@ session_msg_end(struct session_conn *conn)
     header_set_free(&msg->headers);
     session_runtime_release(msg->runtime);
     free(msg);
+    atomic_fetch_sub(&msg_active, 1);
 }
 
 void
@@ -133,8 +190,8 @@ session_copy_printable(char *dst, size_t dstlen, const char *text)
 }
 
 void
-session_msg_defer(struct session_msg *msg, const char *rcpt,
-                  const char *code, const char *dsn, const char *text)
+session_msg_defer(struct session_msg *msg, const char *rcpt, const char *code,
+                  const char *dsn, const char *text)
 {
     struct session_deferral *deferral = &msg->deferral;
 

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +15,12 @@
 
 #include <cmocka.h>
 
+#include "decide.h"
 #include "rcpt.h"
 #include "session.h"
 
-/* The runtime frees its decider through decider_free; this test links
- * no resolver, so it counts the calls instead. */
+/* The last runtime reference frees its decider through decider_free;
+ * this test links no resolver, so it counts the calls instead. */
 static int deciders_freed;
 static struct decider *last_freed;
 
@@ -40,7 +42,7 @@ static char decider_b;
 #define DECIDER_B ((struct decider *)(void *)&decider_b)
 
 static struct session_runtime *
-runtime_with(struct decider *decider)
+runtime_with(struct decider *decider, int header_max_domains)
 {
     struct mxw_config cfg;
     char err[MXW_CONFIG_ERR_MAX];
@@ -48,6 +50,7 @@ runtime_with(struct decider *decider)
 
     memset(&cfg, 0, sizeof(cfg));
     assert_int_equal(config_defaults(&cfg, err, sizeof(err)), 0);
+    cfg.header_max_domains = header_max_domains;
     runtime = session_runtime_new(&cfg, decider);
     assert_non_null(runtime);
     /* The runtime took the configuration over. */
@@ -67,7 +70,7 @@ reset_counters(void **state)
 static void
 runtime_publish_then_acquire(void **state)
 {
-    struct session_runtime *runtime = runtime_with(DECIDER_A);
+    struct session_runtime *runtime = runtime_with(DECIDER_A, 20);
     struct session_runtime *got;
 
     (void)state;
@@ -75,44 +78,88 @@ runtime_publish_then_acquire(void **state)
     session_runtime_publish(runtime);
     got = session_runtime_acquire();
     assert_ptr_equal(got, runtime);
-    assert_int_equal(got->generation > 0, 1);
+    assert_true(got->generation > 0);
+    assert_int_equal(atomic_load(&got->refs), 2);
     session_runtime_release(got);
     assert_int_equal(deciders_freed, 0);
     session_runtime_publish(NULL);
     assert_int_equal(deciders_freed, 1);
     assert_ptr_equal(last_freed, DECIDER_A);
+    assert_null(session_runtime_acquire());
 }
 
 static void
 runtime_reload_keeps_old_for_message(void **state)
 {
-    struct session_runtime *old_runtime = runtime_with(DECIDER_A);
+    struct session_runtime *old_runtime = runtime_with(DECIDER_A, 20);
     struct session_conn *conn = session_conn_new();
     struct session_runtime *current;
     struct session_msg *msg;
+    unsigned long old_generation;
 
     (void)state;
     assert_non_null(conn);
     session_runtime_publish(old_runtime);
+    old_generation = old_runtime->generation;
 
-    /* A message starts on the old runtime, then a reload happens. */
+    /* A message starts, then a reload swaps configuration and decider. */
     current = session_runtime_acquire();
-    msg = session_msg_begin(conn, current, 20);
+    msg = session_msg_begin(conn, current);
     session_runtime_release(current);
     assert_non_null(msg);
-    session_runtime_publish(runtime_with(DECIDER_B));
+    assert_int_equal(session_msg_active(), 1);
+    session_runtime_publish(runtime_with(DECIDER_B, 7));
     assert_int_equal(deciders_freed, 0);
-    assert_ptr_equal(msg->runtime->decider, DECIDER_A);
 
-    /* The message ends: the old decider goes, the new one stays. */
-    session_msg_end(conn);
+    /* The message still sees what it started with. */
+    assert_ptr_equal(msg->runtime, old_runtime);
+    assert_ptr_equal(msg->runtime->decider, DECIDER_A);
+    assert_int_equal(msg->headers.max_entries, 20);
+
+    /* The next message gets the new runtime; the old one goes. */
+    current = session_runtime_acquire();
+    assert_int_equal(current->generation, old_generation + 1);
+    msg = session_msg_begin(conn, current);
+    session_runtime_release(current);
+    assert_non_null(msg);
     assert_int_equal(deciders_freed, 1);
     assert_ptr_equal(last_freed, DECIDER_A);
-    current = session_runtime_acquire();
-    assert_ptr_equal(current->decider, DECIDER_B);
-    session_runtime_release(current);
+    assert_ptr_equal(msg->runtime->decider, DECIDER_B);
+    assert_int_equal(msg->headers.max_entries, 7);
 
     session_conn_free(conn);
+    assert_int_equal(session_msg_active(), 0);
+    assert_int_equal(deciders_freed, 1);
+    session_runtime_publish(NULL);
+    assert_int_equal(deciders_freed, 2);
+    assert_ptr_equal(last_freed, DECIDER_B);
+}
+
+static void
+decider_source_holds_runtime(void **state)
+{
+    struct decider_source source;
+    struct decider *decider;
+    void *token = NULL;
+
+    (void)state;
+    session_decider_source(&source);
+    session_runtime_publish(runtime_with(DECIDER_A, 20));
+
+    /* A request takes the decider, then a reload happens. */
+    decider = source.acquire(source.arg, &token);
+    assert_ptr_equal(decider, DECIDER_A);
+    assert_non_null(token);
+    session_runtime_publish(runtime_with(DECIDER_B, 20));
+    assert_int_equal(deciders_freed, 0);
+
+    /* Its release frees the old decider; new requests get the new one. */
+    source.release(source.arg, token);
+    assert_int_equal(deciders_freed, 1);
+    assert_ptr_equal(last_freed, DECIDER_A);
+    decider = source.acquire(source.arg, &token);
+    assert_ptr_equal(decider, DECIDER_B);
+    source.release(source.arg, token);
     session_runtime_publish(NULL);
     assert_int_equal(deciders_freed, 2);
 }
@@ -120,24 +167,26 @@ runtime_reload_keeps_old_for_message(void **state)
 static void
 msg_begin_replaces_leftover(void **state)
 {
-    struct session_runtime *runtime = runtime_with(DECIDER_A);
+    struct session_runtime *runtime = runtime_with(DECIDER_A, 5);
     struct session_conn *conn = session_conn_new();
     struct session_msg *first;
     struct session_msg *second;
 
     (void)state;
-    first = session_msg_begin(conn, runtime, 5);
+    first = session_msg_begin(conn, runtime);
     assert_non_null(first);
-    second = session_msg_begin(conn, runtime, 5);
+    second = session_msg_begin(conn, runtime);
     assert_non_null(second);
     assert_ptr_equal(conn->msg, second);
     assert_int_equal(conn->messages, 2);
     assert_int_equal(second->headers.max_entries, 5);
     assert_int_equal(atomic_load(&runtime->refs), 2);
+    assert_int_equal(session_msg_active(), 1);
 
     /* Closing the connection ends the message and its reference. */
     session_conn_free(conn);
     assert_int_equal(atomic_load(&runtime->refs), 1);
+    assert_int_equal(session_msg_active(), 0);
     session_runtime_release(runtime);
     assert_int_equal(deciders_freed, 1);
 }
@@ -159,7 +208,7 @@ static void
 msg_defer_first_recipient_wins(void **state)
 {
     struct session_conn *conn = session_conn_new();
-    struct session_msg *msg = session_msg_begin(conn, NULL, 1);
+    struct session_msg *msg = session_msg_begin(conn, NULL);
 
     (void)state;
     session_msg_defer(msg, "a@one.example", "451", "4.4.3", "first cause");
@@ -178,7 +227,7 @@ static void
 msg_defer_keeps_printable_only(void **state)
 {
     struct session_conn *conn = session_conn_new();
-    struct session_msg *msg = session_msg_begin(conn, NULL, 1);
+    struct session_msg *msg = session_msg_begin(conn, NULL);
 
     (void)state;
     session_msg_defer(msg, "a\r\nb\x01\xc3\xa9@x.example", "451", "4.4.3",
@@ -214,8 +263,8 @@ rcpt_domain_table(void **state)
         {"<user@example.org>", true, "example.org", true},
         {"user@example.org", true, "example.org", false},
         {"<User@Example.ORG>", true, "Example.ORG", true},
-        {"<@relay.example,@r2.example:user@example.org>", true,
-         "example.org", true},
+        {"<@relay.example,@r2.example:user@example.org>", true, "example.org",
+         true},
         {"<\"a@b\"@example.org>", true, "example.org", true},
         {"<\"a\\\"@b\"@example.org>", true, "example.org", true},
         {"<user@[192.0.2.1]>", true, "[192.0.2.1]", true},
@@ -235,18 +284,18 @@ rcpt_domain_table(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        bool found = rcpt_domain_from_arg(cases[i].arg, domain,
-                                          sizeof(domain), &bracketed);
+        bool found = rcpt_domain_from_arg(cases[i].arg, domain, sizeof(domain),
+                                          &bracketed);
 
         if (found != cases[i].found || strcmp(domain, cases[i].domain) != 0)
             fail_msg("%s: expected %d \"%s\", got %d \"%s\"", cases[i].arg,
                      cases[i].found, cases[i].domain, found, domain);
         if (found && bracketed != cases[i].bracketed)
-            fail_msg("%s: bracketed %d, expected %d", cases[i].arg,
-                     bracketed, cases[i].bracketed);
+            fail_msg("%s: bracketed %d, expected %d", cases[i].arg, bracketed,
+                     cases[i].bracketed);
     }
-    assert_false(rcpt_domain_from_arg(NULL, domain, sizeof(domain),
-                                      &bracketed));
+    assert_false(
+        rcpt_domain_from_arg(NULL, domain, sizeof(domain), &bracketed));
 }
 
 static void
@@ -260,8 +309,7 @@ rcpt_domain_long_is_cut(void **state)
     memcpy(arg, "<u@", 3);
     memset(arg + 3, 'a', 1000);
     memcpy(arg + 1003, ">", 2);
-    assert_true(rcpt_domain_from_arg(arg, domain, sizeof(domain),
-                                     &bracketed));
+    assert_true(rcpt_domain_from_arg(arg, domain, sizeof(domain), &bracketed));
     assert_int_equal(strlen(domain), RCPT_DOMAIN_MAX - 1);
 }
 
@@ -290,8 +338,7 @@ rcpt_skip_reason_table(void **state)
                         "relay_host");
     assert_string_equal(rcpt_skip_reason(&rules, "smtp", "10.0.0.1"),
                         "relay_host");
-    assert_string_equal(rcpt_skip_reason(&rules, "smtp",
-                                         "Relay.Example:2525"),
+    assert_string_equal(rcpt_skip_reason(&rules, "smtp", "Relay.Example:2525"),
                         "relay_host");
     assert_string_equal(rcpt_skip_reason(&rules, "smtp", "2001:db8::25"),
                         "relay_host");
@@ -321,6 +368,22 @@ rcpt_non_smtpd_modes(void **state)
     assert_false(rcpt_is_non_smtpd(&rules, NULL, false));
 }
 
+/* Runs last: session_close cannot be undone. */
+static void
+msg_begin_refused_after_close(void **state)
+{
+    struct session_conn *conn = session_conn_new();
+
+    (void)state;
+    session_close();
+    errno = 0;
+    assert_null(session_msg_begin(conn, NULL));
+    assert_int_equal(errno, ESHUTDOWN);
+    assert_int_equal(session_msg_active(), 0);
+    assert_null(conn->msg);
+    session_conn_free(conn);
+}
+
 int
 main(void)
 {
@@ -328,6 +391,7 @@ main(void)
         cmocka_unit_test_setup(runtime_publish_then_acquire, reset_counters),
         cmocka_unit_test_setup(runtime_reload_keeps_old_for_message,
                                reset_counters),
+        cmocka_unit_test_setup(decider_source_holds_runtime, reset_counters),
         cmocka_unit_test_setup(msg_begin_replaces_leftover, reset_counters),
         cmocka_unit_test(msg_end_without_message_is_noop),
         cmocka_unit_test(msg_defer_first_recipient_wins),
@@ -337,6 +401,7 @@ main(void)
         cmocka_unit_test(rcpt_domain_long_is_cut),
         cmocka_unit_test(rcpt_skip_reason_table),
         cmocka_unit_test(rcpt_non_smtpd_modes),
+        cmocka_unit_test(msg_begin_refused_after_close),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
