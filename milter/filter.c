@@ -8,8 +8,8 @@
  *            (session.h), then start a message: take the current
  *            configuration and decider
  *   envrcpt  skip rules, then decide the domain within rcpt_deadline_ms
- *            and answer: continue, or the policy's 4xx/5xx reply for this
- *            recipient only; non-SMTP mail is never answered per recipient
+ *            and reply: continue, or the policy's 4xx/5xx reply for this
+ *            recipient only. Non-SMTP mail gets no reply per recipient.
  *   eom      non-SMTP mail with a recipient that cannot be accepted is
  *            deferred whole; otherwise add one header per domain accepted
  *   abort    end the message (RSET, or the client went away)
@@ -204,7 +204,7 @@ filter_remember_header(struct session_msg *msg, const struct decision *decision)
         return;
     decision_header_value(decision, value, sizeof(value));
     len = strlen(value);
-    /* Monitor mode accepted what enforce mode would not: say so. */
+    /* Mark a domain that monitor mode accepted and enforce would not. */
     if (decision->policy.would != decision->policy.action &&
         len + 16 < sizeof(value))
         snprintf(value + len, sizeof(value) - len, " mode=monitor");
@@ -288,7 +288,7 @@ filter_envrcpt(SMFICTX *ctx, char **argv)
     if (non_smtpd)
         msg->non_smtpd = true;
 
-    /* Step 2: decide within the RCPT deadline. The decider answers
+    /* Step 2: decide within the RCPT deadline. The decider returns
      * temp_error when the deadline passes and lets the lookup finish in
      * the background, so this wait is bounded. */
     start_ms = filter_now_ms();
@@ -298,7 +298,7 @@ filter_envrcpt(SMFICTX *ctx, char **argv)
     filter_log_decision(ctx, rcpt, &decision, non_smtpd,
                         filter_now_ms() - start_ms);
 
-    /* Step 3: answer this recipient, or remember it for end of
+    /* Step 3: reply for this recipient, or remember it for end of
      * message. */
     if (decision.policy.action == POLICY_ACCEPT) {
         filter_remember_header(msg, &decision);

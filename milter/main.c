@@ -358,8 +358,8 @@ start_decider(const struct mxw_config *cfg, const char *config_used, char *err,
  * Unpublish the runtime and refuse new messages, then wait for the
  * messages in flight, so that the last of them frees the decider before
  * the process logs its stop. libmilter's smfi_main can return while
- * session threads still run a callback; after the RCPT deadline plus
- * STOP_DRAIN_EXTRA_MS the stop goes on and the process exit ends them.
+ * session threads still run a callback. After the RCPT deadline plus
+ * STOP_DRAIN_EXTRA_MS the stop goes on, and the process exit ends them.
  */
 static void
 stop_decider(const struct mxw_config *cfg)

@@ -36,8 +36,8 @@ enum mxw_mode {
     MXW_MODE_MONITOR,     /* accept, but log and add the header */
 };
 
-/* How the milter recognizes non-SMTP mail (Postfix non_smtpd_milters),
- * which cannot take a reply per recipient. */
+/* Ways to recognize non-SMTP mail (Postfix non_smtpd_milters), which
+ * cannot take a reply per recipient. */
 enum mxw_non_smtpd {
     MXW_NON_SMTPD_AUTO = 0, /* a recipient without {rcpt_mailer} and
                                without angle brackets */
