@@ -83,12 +83,17 @@ policyd_format_action(const struct decision *d, const char *header_name,
     if (d->policy.action == POLICY_ACCEPT) {
         char value[600];
 
+        /* Mark a domain that monitor mode accepted and enforce would
+         * not, as the milter's header does. */
+        const char *mode =
+            d->policy.would != d->policy.action ? " mode=monitor" : "";
+
         if (header_name == NULL ||
             !decision_header_value(d, value, sizeof(value)))
             n = snprintf(buf, buflen, "action=DUNNO\n\n");
         else
-            n = snprintf(buf, buflen, "action=PREPEND %s: %s\n\n", header_name,
-                         value);
+            n = snprintf(buf, buflen, "action=PREPEND %s: %s%s\n\n",
+                         header_name, value, mode);
     } else {
         n = snprintf(buf, buflen, "action=%s %s %s\n\n", d->policy.reply.code,
                      d->policy.reply.dsn, d->policy.text);
