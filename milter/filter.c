@@ -360,6 +360,9 @@ filter_eom(SMFICTX *ctx)
         filter_set_reply(ctx, deferral->code, deferral->dsn, deferral->text);
         status = SMFIS_TEMPFAIL;
     } else if (msg->runtime->cfg.header_enabled) {
+        /* NOTE: a header of the same name sent by the client is left in
+         * place next to these, because the filter does not read headers;
+         * removing it needs the header callback and smfi_chgheader. */
         struct filter_header_ctx hc = {
             .ctx = ctx,
             .name = msg->runtime->cfg.header_name,
