@@ -233,6 +233,12 @@ reload_configuration(const char *config_used, const struct mxw_config *running)
     reload_warn_restart(
         "socketmap_socket",
         strings_differ(cfg.socketmap_socket, running->socketmap_socket));
+    /* The policy and socketmap listeners keep these from their start. */
+    reload_warn_restart("socketmap_name", strings_differ(cfg.socketmap_name,
+                                                         running->socketmap_name));
+    reload_warn_restart("frontend_max_connections",
+                        cfg.frontend_max_connections !=
+                            running->frontend_max_connections);
 
     decider = decider_new(&cfg, err, sizeof(err));
     if (decider == NULL) {
@@ -461,7 +467,6 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
         log_error("libmilter main loop failed");
         goto done;
     }
-    log_notice("stopped");
     rc = 0;
 
 done:
@@ -470,6 +475,8 @@ done:
     frontends_stop(fe);
     stop_decider(cfg);
     pidfile_remove(&pf);
+    if (rc == 0)
+        log_notice("stopped");
     log_close();
     return rc;
 }
