@@ -439,6 +439,32 @@ decision_server_safe(const char *server)
     return true;
 }
 
+/* True for an address literal in the engine's canonical form:
+ * "[192.0.2.1]" or "[IPv6:2001:db8::1]". */
+static bool
+decision_literal_safe(const char *literal)
+{
+    size_t len = literal != NULL ? strlen(literal) : 0;
+
+    if (len < 3 || len > 64 || literal[0] != '[' || literal[len - 1] != ']')
+        return false;
+    if (strncmp(literal, "[IPv6:", 6) == 0)
+        literal += 5;
+    for (const char *p = literal + 1; *p != ']'; p++)
+        if (strchr("0123456789abcdefABCDEF.:", *p) == NULL)
+            return false;
+    return true;
+}
+
+/* The domain as the header may show it; "invalid" for anything else. */
+static const char *
+decision_domain_text(const struct route_result *r)
+{
+    if (r->verdict == ROUTE_ADDRESS_LITERAL)
+        return decision_literal_safe(r->domain) ? r->domain : "invalid";
+    return decision_name_safe(r->domain) ? r->domain : "invalid";
+}
+
 /* The step that best describes the route: the last accepted reply to
  * the MX query of the domain, or else the last step taken. */
 static const struct route_step *
@@ -494,7 +520,7 @@ decision_header_value(const struct decision *d, char *buf, size_t buflen)
             exchange = r->exchanges[i].name;
 
     ok = decision_appendf(buf, buflen, &used, "domain=%s verdict=%s",
-                          decision_name_safe(r->domain) ? r->domain : "invalid",
+                          decision_domain_text(r),
                           route_verdict_name(r->verdict));
     if (ok && decision_name_safe(exchange))
         ok = decision_appendf(buf, buflen, &used, " exchange=%s", exchange);

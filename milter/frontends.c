@@ -14,7 +14,8 @@
 #include "policyd.h"
 #include "socketmap.h"
 
-/* Postfix closes an idle policy connection after 300 s
+/* Time a client has for each request, idle time before it included.
+ * Postfix closes an idle policy connection after 300 s
  * (smtpd_policy_service_max_idle); wait a little longer than that. */
 #define FRONTENDS_IDLE_TIMEOUT_S 330
 
@@ -23,6 +24,8 @@ struct frontends {
     struct listener *socketmap;
     struct policyd_context policy_ctx;
     struct socketmap_context socketmap_ctx;
+    struct log_repeat policy_warnings;
+    struct log_repeat socketmap_warnings;
     char header_name[128];
     char map_name[128];
 };
@@ -34,7 +37,6 @@ frontends_open(const struct mxw_config *cfg, char *err, size_t errlen)
     struct listener_options opts = {
         .mode = cfg->socket_mode,
         .max_connections = (unsigned)cfg->frontend_max_connections,
-        .idle_timeout_s = FRONTENDS_IDLE_TIMEOUT_S,
     };
 
     if (fe == NULL) {
@@ -45,6 +47,12 @@ frontends_open(const struct mxw_config *cfg, char *err, size_t errlen)
     snprintf(fe->map_name, sizeof(fe->map_name), "%s", cfg->socketmap_name);
     fe->policy_ctx.header_name = cfg->header_enabled ? fe->header_name : NULL;
     fe->socketmap_ctx.map_name = fe->map_name;
+    fe->policy_ctx.request_timeout_ms = FRONTENDS_IDLE_TIMEOUT_S * 1000;
+    fe->socketmap_ctx.request_timeout_ms = FRONTENDS_IDLE_TIMEOUT_S * 1000;
+    log_repeat_init(&fe->policy_warnings, MXW_LOG_WARNING, 60000);
+    log_repeat_init(&fe->socketmap_warnings, MXW_LOG_WARNING, 60000);
+    fe->policy_ctx.warnings = &fe->policy_warnings;
+    fe->socketmap_ctx.warnings = &fe->socketmap_warnings;
 
     if (cfg->policy_socket[0] != '\0') {
         opts.name = "policy";
@@ -105,5 +113,7 @@ frontends_stop(struct frontends *fe)
         return;
     listener_stop(fe->policy);
     listener_stop(fe->socketmap);
+    log_repeat_destroy(&fe->policy_warnings);
+    log_repeat_destroy(&fe->socketmap_warnings);
     free(fe);
 }

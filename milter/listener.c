@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -268,7 +269,6 @@ static void
 listener_conn_start(struct listener *l, int fd)
 {
     struct listener_conn *conn;
-    struct timeval idle = {.tv_sec = (time_t)l->opts.idle_timeout_s};
     pthread_attr_t attr;
     pthread_t thread;
     int rc;
@@ -299,8 +299,6 @@ listener_conn_start(struct listener *l, int fd)
     l->conns = conn;
     l->count++;
 
-    if (l->opts.idle_timeout_s > 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     rc = pthread_create(&thread, &attr, listener_conn_main, conn);
@@ -414,26 +412,54 @@ listener_connections(struct listener *l)
     return count;
 }
 
+static uint64_t
+listener_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void
-listener_reader_init(struct listener_reader *reader, int fd)
+listener_reader_init(struct listener_reader *reader, int fd,
+                     unsigned timeout_ms)
 {
     reader->fd = fd;
+    reader->timeout_ms = timeout_ms;
     reader->start = reader->end = 0;
+    listener_reader_begin(reader);
+}
+
+void
+listener_reader_begin(struct listener_reader *reader)
+{
+    reader->deadline_ms = listener_now_ms() + reader->timeout_ms;
 }
 
 int
 listener_reader_byte(struct listener_reader *reader)
 {
-    if (reader->start == reader->end) {
+    while (reader->start == reader->end) {
+        struct pollfd pfd = {.fd = reader->fd, .events = POLLIN};
+        uint64_t now = listener_now_ms();
         ssize_t n;
+        int ready;
 
-        do
-            n = read(reader->fd, reader->buf, sizeof(reader->buf));
-        while (n < 0 && errno == EINTR);
+        if (now >= reader->deadline_ms)
+            return LISTENER_READ_TIMEOUT;
+        ready = poll(&pfd, 1, (int)(reader->deadline_ms - now));
+        if (ready < 0 && errno != EINTR)
+            return LISTENER_READ_ERROR;
+        if (ready <= 0)
+            continue;
+        n = read(reader->fd, reader->buf, sizeof(reader->buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
         if (n == 0)
-            return -1;
+            return LISTENER_READ_EOF;
         if (n < 0)
-            return -2;
+            return LISTENER_READ_ERROR;
         reader->start = 0;
         reader->end = (size_t)n;
     }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct listener;
@@ -26,7 +27,6 @@ struct listener_options {
     const char *socket; /* unix:PATH, inet:PORT@HOST or inet6:PORT@HOST */
     int mode;           /* permission bits of a unix socket */
     unsigned max_connections;
-    unsigned idle_timeout_s; /* a connection silent this long is closed */
     listener_handler_fn *handler;
     void *handler_arg;
 };
@@ -54,18 +54,30 @@ void listener_stop(struct listener *listener);
 /* Connections open now. */
 unsigned listener_connections(struct listener *listener);
 
-/* Read one byte at a time is too slow; this buffered reader serves the
- * line and netstring parsers. */
+/* A buffered reader for the line and netstring parsers, with a deadline
+ * per request so a client that sends one byte now and then cannot hold a
+ * connection for ever. */
 struct listener_reader {
     int fd;
+    unsigned timeout_ms;  /* for one whole request, idle time included */
+    uint64_t deadline_ms; /* CLOCK_MONOTONIC */
     char buf[4096];
     size_t start;
     size_t end;
 };
 
-void listener_reader_init(struct listener_reader *reader, int fd);
+#define LISTENER_READ_EOF (-1)
+#define LISTENER_READ_ERROR (-2)
+#define LISTENER_READ_TIMEOUT (-3)
 
-/* Return the next byte, -1 at end of stream, -2 on a read error. */
+void listener_reader_init(struct listener_reader *reader, int fd,
+                          unsigned timeout_ms);
+
+/* Start the deadline of the next request: timeout_ms from now. */
+void listener_reader_begin(struct listener_reader *reader);
+
+/* Return the next byte, or LISTENER_READ_EOF, LISTENER_READ_ERROR, or
+ * LISTENER_READ_TIMEOUT when the request's deadline passed. */
 int listener_reader_byte(struct listener_reader *reader);
 
 /* Write all of data; false on error. */

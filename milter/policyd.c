@@ -116,8 +116,10 @@ policyd_read_request(struct listener_reader *reader,
     for (;;) {
         int c = listener_reader_byte(reader);
 
-        if (c == -1)
-            return total == 0 ? POLICYD_READ_EOF : POLICYD_READ_ERROR;
+        if (c == LISTENER_READ_EOF)
+            return total == 0 ? POLICYD_READ_EOF : POLICYD_READ_CUT;
+        if (c == LISTENER_READ_TIMEOUT)
+            return POLICYD_READ_TIMEOUT;
         if (c < 0)
             return POLICYD_READ_ERROR;
         if (++total > POLICYD_REQUEST_MAX)
@@ -150,7 +152,7 @@ policyd_decide(struct policyd_context *ctx, const struct policyd_request *req,
     void *token;
     struct decider *decider = ctx->source.acquire(ctx->source.arg, &token);
     struct decision d;
-    char domain[300];
+    char domain[POLICYD_LINE_MAX];
     struct log_line line;
 
     if (!policyd_recipient_domain(req->recipient, domain, sizeof(domain))) {
@@ -172,6 +174,24 @@ policyd_decide(struct policyd_context *ctx, const struct policyd_request *req,
     ctx->source.release(ctx->source.arg, token);
 }
 
+/* Describe why a connection is closed, for the log. */
+static const char *
+policyd_read_problem(enum policyd_read status)
+{
+    switch (status) {
+    case POLICYD_READ_TOO_LONG:
+        return "oversized request (over 4096 bytes a line or 65536 in all)";
+    case POLICYD_READ_MALFORMED:
+        return "malformed request (a line without '=' or a NUL byte)";
+    case POLICYD_READ_TIMEOUT:
+        return "no complete request within the idle timeout";
+    case POLICYD_READ_CUT:
+        return "connection closed in the middle of a request";
+    default:
+        return "read error";
+    }
+}
+
 void
 policyd_serve(void *arg, int fd)
 {
@@ -180,23 +200,19 @@ policyd_serve(void *arg, int fd)
     struct policyd_request req;
     char reply[1024];
 
-    listener_reader_init(&reader, fd);
+    listener_reader_init(&reader, fd, ctx->request_timeout_ms);
     for (;;) {
-        enum policyd_read status = policyd_read_request(&reader, &req);
+        enum policyd_read status;
 
+        listener_reader_begin(&reader);
+        status = policyd_read_request(&reader, &req);
         if (status == POLICYD_READ_EOF)
-            return;
-        if (status == POLICYD_READ_ERROR)
             return;
         if (status != POLICYD_READ_OK) {
             /* The protocol has no error reply: log, then close, and
              * Postfix applies its default action for this request. */
-            log_warning("policy: %s request from Postfix; closing the "
-                        "connection",
-                        status == POLICYD_READ_TOO_LONG
-                            ? "oversized (over 4096 bytes a line or 65536 "
-                              "in all)"
-                            : "malformed (a line without '=' or a NUL byte)");
+            log_repeat(ctx->warnings, "policy: %s; closing the connection",
+                       policyd_read_problem(status));
             return;
         }
         if (strcmp(req.request, "smtpd_access_policy") != 0 ||

@@ -32,7 +32,9 @@ struct policyd_request {
 enum policyd_read {
     POLICYD_READ_OK = 0,
     POLICYD_READ_EOF,       /* the peer closed between requests */
-    POLICYD_READ_ERROR,     /* read error or timeout */
+    POLICYD_READ_ERROR,     /* read error */
+    POLICYD_READ_TIMEOUT,   /* no complete request before the deadline */
+    POLICYD_READ_CUT,       /* end of stream in the middle of a request */
     POLICYD_READ_MALFORMED, /* a line without '=', or a NUL byte */
     POLICYD_READ_TOO_LONG,  /* over POLICYD_LINE_MAX or REQUEST_MAX */
 };
@@ -40,7 +42,9 @@ enum policyd_read {
 /* Shared by every connection of the policy listener. */
 struct policyd_context {
     struct decider_source source;
-    const char *header_name; /* NULL: answer DUNNO instead of PREPEND */
+    unsigned request_timeout_ms; /* idle time included */
+    struct log_repeat *warnings; /* folds repeated protocol warnings */
+    const char *header_name;     /* NULL: answer DUNNO instead of PREPEND */
 };
 
 /*

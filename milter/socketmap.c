@@ -94,6 +94,17 @@ socketmap_format_reply(const struct socketmap_status *st,
         snprintf(buf, buflen, "OK 4.4.3 %s", p->text);
 }
 
+/* Map a reader failure in the middle of a netstring to a read status. */
+static enum socketmap_read
+socketmap_read_failure(int c)
+{
+    if (c == LISTENER_READ_TIMEOUT)
+        return SOCKETMAP_READ_TIMEOUT;
+    if (c == LISTENER_READ_EOF)
+        return SOCKETMAP_READ_CUT;
+    return SOCKETMAP_READ_ERROR;
+}
+
 /*
  * Read one netstring into buf (NUL-terminated). The length has at most
  * six digits, no leading zero beyond "0", and must not exceed max.
@@ -107,10 +118,10 @@ socketmap_read_netstring(struct listener_reader *reader, char *buf, size_t max,
 
     for (;;) {
         c = listener_reader_byte(reader);
-        if (c == -1)
-            return digits == 0 ? SOCKETMAP_READ_EOF : SOCKETMAP_READ_ERROR;
+        if (c == LISTENER_READ_EOF && digits == 0)
+            return SOCKETMAP_READ_EOF;
         if (c < 0)
-            return SOCKETMAP_READ_ERROR;
+            return socketmap_read_failure(c);
         if (c == ':')
             break;
         if (!isdigit(c) || (digits == 1 && length == 0) || digits >= 6)
@@ -125,13 +136,13 @@ socketmap_read_netstring(struct listener_reader *reader, char *buf, size_t max,
     for (size_t i = 0; i < length; i++) {
         c = listener_reader_byte(reader);
         if (c < 0)
-            return SOCKETMAP_READ_ERROR;
+            return socketmap_read_failure(c);
         buf[i] = (char)c;
     }
     buf[length] = '\0';
     c = listener_reader_byte(reader);
     if (c != ',')
-        return c < 0 ? SOCKETMAP_READ_ERROR : SOCKETMAP_READ_MALFORMED;
+        return c < 0 ? socketmap_read_failure(c) : SOCKETMAP_READ_MALFORMED;
     *len = length;
     return SOCKETMAP_READ_OK;
 }
@@ -191,6 +202,24 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     ctx->source.release(ctx->source.arg, token);
 }
 
+/* Describe why a connection is closed, for the log. */
+static const char *
+socketmap_read_problem(enum socketmap_read status)
+{
+    switch (status) {
+    case SOCKETMAP_READ_TOO_LONG:
+        return "oversized request (over 100000 bytes)";
+    case SOCKETMAP_READ_MALFORMED:
+        return "malformed request (not a netstring)";
+    case SOCKETMAP_READ_TIMEOUT:
+        return "no complete request within the idle timeout";
+    case SOCKETMAP_READ_CUT:
+        return "connection closed in the middle of a request";
+    default:
+        return "read error";
+    }
+}
+
 void
 socketmap_serve(void *arg, int fd)
 {
@@ -203,19 +232,19 @@ socketmap_serve(void *arg, int fd)
         log_warning("socketmap: out of memory; closing the connection");
         return;
     }
-    listener_reader_init(&reader, fd);
+    listener_reader_init(&reader, fd, ctx->request_timeout_ms);
     for (;;) {
         size_t len;
-        enum socketmap_read status = socketmap_read_netstring(
-            &reader, request, SOCKETMAP_REQUEST_MAX, &len);
+        enum socketmap_read status;
 
-        if (status == SOCKETMAP_READ_EOF || status == SOCKETMAP_READ_ERROR)
+        listener_reader_begin(&reader);
+        status = socketmap_read_netstring(&reader, request,
+                                          SOCKETMAP_REQUEST_MAX, &len);
+        if (status == SOCKETMAP_READ_EOF)
             break;
         if (status != SOCKETMAP_READ_OK) {
-            log_warning("socketmap: %s request; closing the connection",
-                        status == SOCKETMAP_READ_TOO_LONG
-                            ? "oversized (over 100000 bytes)"
-                            : "malformed (not a netstring)");
+            log_repeat(ctx->warnings, "socketmap: %s; closing the connection",
+                       socketmap_read_problem(status));
             break;
         }
         if (memchr(request, '\0', len) != NULL)

@@ -56,6 +56,8 @@ enum socketmap_read {
     SOCKETMAP_READ_OK = 0,
     SOCKETMAP_READ_EOF,
     SOCKETMAP_READ_ERROR,
+    SOCKETMAP_READ_TIMEOUT,
+    SOCKETMAP_READ_CUT,
     SOCKETMAP_READ_MALFORMED,
     SOCKETMAP_READ_TOO_LONG,
 };
@@ -63,7 +65,9 @@ enum socketmap_read {
 /* Shared by every connection of the socketmap listener. */
 struct socketmap_context {
     struct decider_source source;
-    const char *map_name; /* the NAME in socketmap:...:NAME */
+    unsigned request_timeout_ms; /* idle time included */
+    struct log_repeat *warnings; /* folds repeated protocol warnings */
+    const char *map_name;        /* the NAME in socketmap:...:NAME */
 };
 
 /* Serve one connection; a listener_handler_fn with a socketmap_context. */

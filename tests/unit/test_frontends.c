@@ -10,9 +10,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "listener.h"
 #include "policyd.h"
 #include "socketmap.h"
 
@@ -241,10 +245,56 @@ header_value_only_safe_names(void **state)
     assert_null(strstr(buf, "Injected"));
     assert_non_null(strstr(buf, "domain=example.test verdict=mx"));
 
+    /* An address literal is shown as such, not as "invalid". */
+    r.verdict = ROUTE_ADDRESS_LITERAL;
+    r.domain = "[192.0.2.1]";
+    assert_true(decision_header_value(&d, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "domain=[192.0.2.1] verdict=address_literal"));
+    r.domain = "[IPv6:2001:db8::1]";
+    assert_true(decision_header_value(&d, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "domain=[IPv6:2001:db8::1] "));
+    r.domain = "[1.2.3.4]\r\nX: y";
+    assert_true(decision_header_value(&d, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "domain=invalid "));
+    r.verdict = ROUTE_MX;
+    r.domain = "example.test";
+
     ex.name = "mx1.example.test";
     assert_true(decision_header_value(&d, buf, sizeof(buf)));
     assert_non_null(strstr(buf, "exchange=mx1.example.test"));
     assert_false(decision_header_value(&d, buf, 20));
+}
+
+/* A client that sends a byte now and then still runs into the deadline
+ * of its request, not a fresh timeout per byte. */
+static void
+reader_deadline_covers_request(void **state)
+{
+    struct listener_reader reader;
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 60 * 1000000L};
+    int fds[2];
+    int c = 0;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    listener_reader_init(&reader, fds[0], 200);
+    listener_reader_begin(&reader);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(write(fds[1], "x", 1), 1);
+        c = listener_reader_byte(&reader);
+        if (c < 0)
+            break;
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(c, LISTENER_READ_TIMEOUT);
+
+    /* A new request gets a new deadline: the byte sent last is still
+     * there, then end of stream is reported. */
+    listener_reader_begin(&reader);
+    close(fds[1]);
+    assert_int_equal(listener_reader_byte(&reader), 'x');
+    assert_int_equal(listener_reader_byte(&reader), LISTENER_READ_EOF);
+    close(fds[0]);
 }
 
 int
@@ -257,6 +307,7 @@ main(void)
         cmocka_unit_test(policyd_recipient_domains),
         cmocka_unit_test(policyd_action_replies),
         cmocka_unit_test(header_value_only_safe_names),
+        cmocka_unit_test(reader_deadline_covers_request),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
