@@ -214,7 +214,9 @@ mxw_unbound_stop() {
 
 # Start everything.  MXW_USE_UNBOUND=1 puts unbound between mxwarden and
 # faultdns.  MXW_POSTFIX_SETTINGS (an array) adds main.cf settings.
-mxw_setup() {
+# Make the test directory and start the DNS side: faultdns, and unbound in
+# front of it when MXW_USE_UNBOUND=1. Sets MXW_DIR and MXW_DNS_SERVERS.
+mxw_dns_start() {
     tap_make_tmpdir || return 1
     MXW_DIR=$TAP_TMPDIR
     faultdns_start || return 1
@@ -225,6 +227,10 @@ mxw_setup() {
     else
         MXW_DNS_SERVERS="\"127.0.0.1:$FAULTDNS_PORT\""
     fi
+}
+
+mxw_setup() {
+    mxw_dns_start || return 1
     MXW_PORT=$(tap_free_port) || return 1
     mxw_start_daemon "$@" || return 1
     sink_start "$MXW_DIR/sink" || return 1

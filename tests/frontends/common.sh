@@ -125,16 +125,7 @@ fe_stop_daemon() {
 # faultdns, FE_WITHOUT_POSTFIX=1 leaves out smtp-sink and Postfix, and
 # FE_POSTFIX_SETTINGS (an array) adds main.cf settings.
 fe_setup() {
-    tap_make_tmpdir || return 1
-    MXW_DIR=$TAP_TMPDIR
-    faultdns_start || return 1
-    tap_at_exit "faultdns_stop"
-    if [ "${MXW_USE_UNBOUND:-0}" = 1 ]; then
-        mxw_unbound_start || return 1
-        MXW_DNS_SERVERS="\"127.0.0.1:$UNBOUND_PORT\""
-    else
-        MXW_DNS_SERVERS="\"127.0.0.1:$FAULTDNS_PORT\""
-    fi
+    mxw_dns_start || return 1
     fe_start_daemon "$@" || return 1
     [ "${FE_WITHOUT_POSTFIX:-0}" = 1 ] && return 0
     sink_start "$MXW_DIR/sink" || return 1
