@@ -24,7 +24,8 @@
 
 struct decider;
 
-/* How a negative verdict was confirmed before it could become a 5xx. */
+/* The method that confirmed a negative verdict before it could become a
+ * 5xx. */
 enum decision_confirm {
     DECISION_CONFIRM_NONE = 0,     /* not a negative verdict, or not tried */
     DECISION_CONFIRM_OTHER_SERVER, /* a second server gave the same verdict */
@@ -76,7 +77,8 @@ void decider_run_canaries(struct decider *decider, unsigned max_rounds,
 void decider_free(struct decider *decider);
 
 /*
- * How a front end gets the decider for one request. The daemon's source
+ * The supplier of the decider a front end uses for one request. The daemon's
+ * source
  * hands out the decider of the current configuration and keeps it alive
  * until release, so a reload never frees a decider a request still uses.
  * acquire never returns NULL; token is passed back to release.

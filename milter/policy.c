@@ -222,8 +222,8 @@ policy_blamed_server(const struct route_result *result)
     return NULL;
 }
 
-/* Plain-words cause of a temp_error; server_fault tells whether the words
- * describe the resolver ("resolver X timed out"). */
+/* Return the plain-words cause of a temp_error. *server_fault is set when
+ * the words describe the resolver ("resolver X timed out"). */
 static const char *
 policy_cause_words(const char *reason, bool *server_fault)
 {

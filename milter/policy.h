@@ -83,10 +83,10 @@ struct policy_decision {
     char text[400]; /* reply text, plain (no % escaping); "" on accept */
 };
 
-/* Fill policy with the default table: accept routes, 556 5.1.10 for
- * null MX, 550 5.1.2 for no domain, 550 5.4.4 for no mail hosts,
- * 550 5.1.3 for invalid, 451 4.4.3 otherwise; the default protected
- * domains; enforce mode. */
+/* Fill policy with the defaults. The table accepts routes, answers
+ * 556 5.1.10 for null MX, 550 5.1.2 for no domain, 550 5.4.4 for no mail
+ * hosts, 550 5.1.3 for invalid, and 451 4.4.3 otherwise. The protected
+ * domains are the default list, and the mode is enforce. */
 void policy_init(struct policy *policy);
 
 /*

@@ -28,7 +28,7 @@ enum route_verdict {
 };
 #define ROUTE_VERDICT_COUNT 8
 
-/* Where a returned result came from. */
+/* The origin of a returned result. */
 enum route_cache_state {
     ROUTE_CACHE_MISS = 0, /* a lookup ran for this request */
     ROUTE_CACHE_HIT,      /* a cached result within its TTL */
