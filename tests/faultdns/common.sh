@@ -59,6 +59,22 @@ fd_dig() {
         +tries=1 +retry=0 "$@"
 }
 
+# fd_tcp_read: open a TCP connection to the server, send nothing, and
+# print how the read ended: "reset" when the server sent RST, "eof" when it
+# closed with FIN, or "data" when it sent bytes.  Unlike dig, whose report
+# depends on whether its query was written before the RST arrived, a read
+# on a connection that was reset always fails with ECONNRESET.
+fd_tcp_read() {
+    local out
+    out=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" && cat <&3 | head -c 1 | wc -c' \
+        _ "${FD_SERVER:-127.0.0.1}" "$FAULTDNS_PORT" 2>&1)
+    case $out in
+    *"reset by peer"*) echo reset ;;
+    0) echo eof ;;
+    *) echo "data: $out" ;;
+    esac
+}
+
 # fd_status ARGS...: print the rcode name of the reply, or "timeout".
 fd_status() {
     local out
