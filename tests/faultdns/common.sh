@@ -59,11 +59,9 @@ fd_dig() {
         +tries=1 +retry=0 "$@"
 }
 
-# fd_tcp_read: open a TCP connection to the server, send nothing, and
-# print how the read ended: "reset" when the server sent RST, "eof" when it
-# closed with FIN, or "data" when it sent bytes.  Unlike dig, whose report
-# depends on whether its query was written before the RST arrived, a read
-# on a connection that was reset always fails with ECONNRESET.
+# fd_tcp_read: connect, send nothing, and print how the read ended: "reset"
+# (RST), "eof" (FIN) or "data: N".  Unlike dig's report, this does not
+# depend on whether a query was written before the RST arrived.
 fd_tcp_read() {
     local out
     out=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" && cat <&3 | head -c 1 | wc -c' \
