@@ -4,19 +4,23 @@
  * of message.
  *
  * Callbacks and what they do:
- *   envfrom  create the connection context on the first message
- *            (session.h), then start a message: take the current
- *            configuration and decider
+ *   negotiate  create the connection context (session.h) and choose the
+ *            protocol steps: headers are read, without a reply each, only
+ *            when incoming copies of the diagnostic header are removed
+ *   envfrom  start a message: take the current configuration and decider
  *   envrcpt  skip rules, then decide the domain within rcpt_deadline_ms
  *            and reply: continue, or the policy's 4xx/5xx reply for this
  *            recipient only. Non-SMTP mail gets no reply per recipient.
+ *   header   count the headers that carry the diagnostic header's name
  *   eom      non-SMTP mail with a recipient that cannot be accepted is
- *            deferred whole; otherwise add one header per domain accepted
+ *            deferred whole; otherwise remove the counted headers and
+ *            add one header per domain accepted
  *   abort    end the message (RSET, or the client went away)
  *   close    free the connection context
- * Connect, HELO, headers, body and unknown commands are negotiated away
- * because their callbacks are NULL: every one of them would cost a round
- * trip per session or message and carries nothing the decision needs.
+ * Connect, HELO, end of headers, body and unknown commands are
+ * negotiated away because their callbacks are NULL. Each would cost a
+ * round trip per session or message and carries nothing the decision
+ * needs.
  */
 #include "config.h"
 
@@ -24,8 +28,11 @@
 
 #include <errno.h>
 #include <libmilter/mfapi.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "decide.h"
@@ -125,6 +132,45 @@ filter_conn(SMFICTX *ctx)
         }
     }
     return conn;
+}
+
+/*
+ * Choose the actions and protocol steps of a new MTA connection. Headers
+ * are read only when incoming copies of the diagnostic header are to be
+ * removed, and without a reply each (SMFIP_NR_HDR, emulated by libmilter
+ * for an MTA without it).
+ */
+static sfsistat
+filter_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps,
+                 unsigned long steps2, unsigned long steps3,
+                 unsigned long *want_actions, unsigned long *want_steps,
+                 unsigned long *want_steps2, unsigned long *want_steps3)
+{
+    /* Warned once per process, because every connection would repeat it. */
+    static atomic_bool warned;
+    struct session_conn *conn = filter_conn(ctx);
+    struct session_runtime *runtime = session_runtime_acquire();
+    bool remove = conn != NULL && runtime != NULL &&
+                  runtime->cfg.header_remove_incoming;
+
+    (void)steps2;
+    (void)steps3;
+    *want_actions = SMFIF_ADDHDRS;
+    *want_steps2 = 0;
+    *want_steps3 = 0;
+    if (remove && (actions & SMFIF_CHGHDRS) != 0) {
+        *want_actions |= SMFIF_CHGHDRS;
+        *want_steps |= steps & SMFIP_NR_HDR;
+        conn->header_noreply = (steps & SMFIP_NR_HDR) != 0;
+    } else {
+        if (remove && !atomic_exchange(&warned, true))
+            log_warning("the MTA does not offer header changes, so incoming "
+                        "headers named %s are kept",
+                        runtime->cfg.header_name);
+        *want_steps |= steps & SMFIP_NOHDRS;
+    }
+    session_runtime_release(runtime);
+    return SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -314,6 +360,55 @@ filter_envrcpt(SMFICTX *ctx, char **argv)
     return status;
 }
 
+/* Count the incoming headers that carry the diagnostic header's name,
+ * in any letter case as RFC 5322 field names compare. */
+static sfsistat
+filter_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct session_conn *conn = smfi_getpriv(ctx);
+    struct session_msg *msg = conn != NULL ? conn->msg : NULL;
+
+    (void)value;
+    if (msg != NULL && msg->runtime != NULL && name != NULL &&
+        strcasecmp(name, msg->runtime->cfg.header_name) == 0 &&
+        msg->incoming_headers < INT_MAX)
+        msg->incoming_headers++;
+    return conn != NULL && conn->header_noreply ? SMFIS_NOREPLY
+                                                : SMFIS_CONTINUE;
+}
+
+/*
+ * Remove the incoming headers that filter_header counted, from the last
+ * to the first, so each index still names the copy it named on arrival.
+ * Logs one line per message that had any.
+ */
+static void
+filter_remove_incoming(SMFICTX *ctx, const struct session_msg *msg,
+                       const char *queue_id)
+{
+    const char *name = msg->runtime->cfg.header_name;
+    struct log_line line;
+    int removed = 0;
+
+    if (msg->incoming_headers == 0 || !msg->runtime->cfg.header_remove_incoming)
+        return;
+    for (int index = msg->incoming_headers; index > 0; index--) {
+        if (smfi_chgheader(ctx, (char *)name, index, NULL) != MI_SUCCESS) {
+            log_warning("%s: smfi_chgheader %s index %d failed, so %d "
+                        "incoming copies are kept",
+                        queue_id != NULL ? queue_id : "NOQUEUE", name, index,
+                        index);
+            break;
+        }
+        removed++;
+    }
+    log_line_init(&line, queue_id);
+    log_line_add(&line, "header", name);
+    log_line_add_int(&line, "incoming_removed", removed);
+    log_line_add_int(&line, "incoming", msg->incoming_headers);
+    log_notice("%s", log_line_text(&line));
+}
+
 struct filter_header_ctx {
     SMFICTX *ctx;
     const char *name;
@@ -359,17 +454,16 @@ filter_eom(SMFICTX *ctx)
         log_notice("%s", log_line_text(&line));
         filter_set_reply(ctx, deferral->code, deferral->dsn, deferral->text);
         status = SMFIS_TEMPFAIL;
-    } else if (msg->runtime->cfg.header_enabled) {
-        /* NOTE: a header of the same name sent by the client is left in
-         * place next to these, because the filter does not read headers;
-         * removing it needs the header callback and smfi_chgheader. */
+    } else {
         struct filter_header_ctx hc = {
             .ctx = ctx,
             .name = msg->runtime->cfg.header_name,
             .queue_id = queue_id,
         };
 
-        header_set_emit(&msg->headers, filter_add_header, &hc);
+        filter_remove_incoming(ctx, msg, queue_id);
+        if (msg->runtime->cfg.header_enabled)
+            header_set_emit(&msg->headers, filter_add_header, &hc);
     }
     session_msg_end(conn);
     return status;
@@ -403,12 +497,14 @@ filter_register(const char *name)
     struct smfiDesc desc = {
         .xxfi_name = (char *)name,
         .xxfi_version = SMFI_VERSION,
-        .xxfi_flags = SMFIF_ADDHDRS,
+        .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
         .xxfi_envfrom = filter_envfrom,
         .xxfi_envrcpt = filter_envrcpt,
+        .xxfi_header = filter_header,
         .xxfi_eom = filter_eom,
         .xxfi_abort = filter_abort,
         .xxfi_close = filter_close,
+        .xxfi_negotiate = filter_negotiate,
     };
 
     return smfi_register(desc) == MI_SUCCESS ? 0 : -1;

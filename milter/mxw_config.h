@@ -99,6 +99,7 @@ struct mxw_config {
     /* diagnostic header */
     char *header_name;
     bool header_enabled;
+    bool header_remove_incoming;
     int header_max_domains;
 
     /* milter recipients */

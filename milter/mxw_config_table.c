@@ -903,6 +903,15 @@ const struct config_key config_table[] = {
         .help = "Add the diagnostic header at end of message",
     },
     {
+        .name = "header_remove_incoming",
+        .type = CONFIG_BOOL,
+        .offset = FIELD(header_remove_incoming),
+        .default_text = "true",
+        .allowed = "true or false",
+        .help = "Remove headers named header_name that arrive with a "
+                "message, so a client cannot forge them (milter only)",
+    },
+    {
         .name = "header_max_domains",
         .type = CONFIG_INT,
         .offset = FIELD(header_max_domains),

@@ -102,11 +102,15 @@ struct session_msg {
     unsigned long rcpt_decided; /* recipients decided by the engine */
     unsigned long rcpt_skipped; /* recipients the skip rules passed */
     bool non_smtpd;             /* a RCPT looked like non-SMTP mail */
+    int incoming_headers;       /* headers named header_name that came
+                                   with the message */
 };
 
 struct session_conn {
     struct session_msg *msg; /* current message, or NULL */
     unsigned long messages;  /* messages started on this connection */
+    bool header_noreply;     /* flag: the header callback sends no reply
+                                (SMFIP_NR_HDR was negotiated) */
 };
 
 /* Allocate a connection context; NULL on out-of-memory. */

@@ -13,7 +13,8 @@ MILTER_E2E_TESTS = \
 	tests/e2e/milter_concurrency.test \
 	tests/e2e/milter_sendmail.test \
 	tests/e2e/milter_monitor.test \
-	tests/e2e/milter_reload.test
+	tests/e2e/milter_reload.test \
+	tests/e2e/milter_forged_header.test
 
 TESTS += $(MILTER_E2E_TESTS)
 EXTRA_DIST += $(MILTER_E2E_TESTS) tests/e2e/milter_common.sh
