@@ -295,6 +295,25 @@ daemon_socket_prepare(const char *conn, int mode, bool change_owner, uid_t uid,
 }
 
 int
+daemon_socket_remove(const char *conn, char *err, size_t errlen)
+{
+    const char *path = conn + 5;
+    struct stat st;
+
+    if (strncmp(conn, "unix:", 5) != 0 || lstat(path, &st) != 0 ||
+        !S_ISSOCK(st.st_mode))
+        return 0;
+    if (unlink(path) != 0) {
+        snprintf(err, errlen,
+                 "socket %s: cannot remove it after the failed start: %s; "
+                 "the next start replaces it",
+                 path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
 daemon_account_lookup(const char *user, const char *group,
                       struct daemon_account *acct, char *err, size_t errlen)
 {

@@ -58,6 +58,13 @@ int daemon_socket_check_free(const char *conn, char *err, size_t errlen);
 int daemon_socket_prepare(const char *conn, int mode, bool change_owner,
                           uid_t uid, gid_t gid, char *err, size_t errlen);
 
+/*
+ * Remove the unix socket file of conn after a start that failed before
+ * libmilter's main loop ran, because only that loop removes it on exit.
+ * inet sockets need nothing. Returns 0, or -1 with a message in err.
+ */
+int daemon_socket_remove(const char *conn, char *err, size_t errlen);
+
 /* The account the daemon switches to. */
 struct daemon_account {
     bool change; /* false: keep the current user and group */

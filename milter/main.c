@@ -302,10 +302,12 @@ wait_for_stop(const sigset_t *set, const char *config_used,
     }
 }
 
-/* Open the milter socket through libmilter while still privileged. */
+/* Open the milter socket through libmilter while still privileged.
+ * *opened becomes true once libmilter has created the socket. */
 static int
 open_milter_socket(const struct mxw_config *cfg,
-                   const struct daemon_account *acct, char *err, size_t errlen)
+                   const struct daemon_account *acct, bool *opened, char *err,
+                   size_t errlen)
 {
     if (daemon_socket_check_free(cfg->socket, err, errlen) != 0)
         return -1;
@@ -325,6 +327,7 @@ open_milter_socket(const struct mxw_config *cfg,
                  cfg->socket);
         return -1;
     }
+    *opened = true;
     return daemon_socket_prepare(cfg->socket, cfg->socket_mode, acct->change,
                                  acct->uid, acct->gid, err, errlen);
 }
@@ -404,6 +407,8 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
     pthread_t thread;
     sigset_t set;
     char err[MXW_CONFIG_ERR_MAX];
+    bool socket_opened = false;
+    bool milter_started = false;
     int rc = 1;
 
     log_open(&lopts);
@@ -415,7 +420,8 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
     }
     if (daemon_account_lookup(cfg->user, cfg->group, &acct, err, sizeof(err)) !=
             0 ||
-        open_milter_socket(cfg, &acct, err, sizeof(err)) != 0 ||
+        open_milter_socket(cfg, &acct, &socket_opened, err, sizeof(err)) !=
+            0 ||
         (fe = frontends_open(cfg, err, sizeof(err))) == NULL ||
         (acct.change &&
          frontends_chown(fe, acct.uid, acct.gid, err, sizeof(err)) != 0) ||
@@ -456,6 +462,7 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
         log_error("cannot start the libmilter thread");
         goto done;
     }
+    milter_started = true;
     log_notice("started: version %s, socket %s, configuration %s, mode %s",
                PACKAGE_VERSION, cfg->socket,
                config_used != NULL ? config_used : "built-in defaults",
@@ -474,6 +481,9 @@ done:
      * decider source needs a published runtime: stop them first. */
     frontends_stop(fe);
     stop_decider(cfg);
+    if (socket_opened && !milter_started &&
+        daemon_socket_remove(cfg->socket, err, sizeof(err)) != 0)
+        log_warning("%s", err);
     pidfile_remove(&pf);
     if (rc == 0)
         log_notice("stopped");
