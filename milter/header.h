@@ -8,8 +8,9 @@
  * hundreds of recipients gets at most max_entries domain headers and
  * then one summary header:
  *
- *   summary domains_shown=20 recipients_accepted=250
- *   recipients_not_shown=180 mx=170 implicit_mx=10
+ *   summary domains_shown=20 domains_not_shown=90
+ *   recipients_accepted=250 recipients_not_shown=180 mx=170
+ *   implicit_mx=10
  *
  * (one line). Thread safety: none needed; a header_set belongs to one
  * message, whose callbacks libmilter runs one at a time.
@@ -19,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "route.h"
 
@@ -42,6 +44,9 @@ struct header_set {
     unsigned long recipients;     /* every recipient added */
     unsigned long omitted;        /* recipients of domains not shown */
     unsigned long omitted_by_verdict[ROUTE_VERDICT_COUNT];
+    uint64_t *omitted_hashes;     /* owned: one hash per domain not shown */
+    size_t omitted_domains;
+    size_t omitted_capacity;
 };
 
 /* Start an empty set that shows at most max_entries domains. */
@@ -55,8 +60,8 @@ void header_set_free(struct header_set *set);
  * the route result) with its header value. A domain already in the set
  * only counts the recipient, so the first recipient's value stands.
  * Past max_entries, or when memory runs out, the recipient is counted
- * as not shown under verdict. A domain or value too long for an entry
- * is cut.
+ * as not shown under verdict, and its domain counted once among the
+ * domains not shown. A domain or value too long for an entry is cut.
  */
 void header_set_add(struct header_set *set, const char *domain,
                     enum route_verdict verdict, const char *value);

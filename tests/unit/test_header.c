@@ -89,8 +89,9 @@ header_cap_adds_summary(void **state)
     /* 250 recipients, 3 shown; of the 247 left out, 9 are implicit MX
      * (d25, d50, ..., d225). */
     assert_string_equal(out.values[3],
-                        "summary domains_shown=3 recipients_accepted=250"
-                        " recipients_not_shown=247 mx=238 implicit_mx=9");
+                        "summary domains_shown=3 domains_not_shown=247"
+                        " recipients_accepted=250 recipients_not_shown=247"
+                        " mx=238 implicit_mx=9");
     header_set_free(&set);
 }
 
@@ -104,8 +105,11 @@ header_capped_domain_repeat_counted(void **state)
     header_set_add(&set, "a.example", ROUTE_MX, "a");
     header_set_add(&set, "b.example", ROUTE_MX, "b");
     header_set_add(&set, "a.example", ROUTE_MX, "a again");
-    assert_int_equal(set.recipients, 3);
-    assert_int_equal(set.omitted, 1);
+    header_set_add(&set, "b.example", ROUTE_MX, "b again");
+    header_set_add(&set, "c.example", ROUTE_MX, "c");
+    assert_int_equal(set.recipients, 5);
+    assert_int_equal(set.omitted, 3);
+    assert_int_equal(set.omitted_domains, 2);
     header_set_free(&set);
 }
 
@@ -153,8 +157,9 @@ header_zero_cap_only_summary(void **state)
     header_set_add(&set, "a.example", ROUTE_ADDRESS_LITERAL, "a");
     assert_int_equal(header_set_emit(&set, collect, &out), 1);
     assert_string_equal(out.values[0],
-                        "summary domains_shown=0 recipients_accepted=1"
-                        " recipients_not_shown=1 address_literal=1");
+                        "summary domains_shown=0 domains_not_shown=1"
+                        " recipients_accepted=1 recipients_not_shown=1"
+                        " address_literal=1");
     header_set_free(&set);
 }
 
