@@ -309,6 +309,7 @@ canary_step_outcome(const struct route_step *step)
         return HEALTH_OUTCOME_EDNS_FALLBACK;
     if (strcmp(step->error, "connection_refused") == 0 ||
         strcmp(step->error, "connection_closed") == 0 ||
+        strcmp(step->error, "port_unreachable") == 0 ||
         strcmp(step->error, "network") == 0)
         return HEALTH_OUTCOME_NETWORK;
     if (strcmp(step->error, "servfail") == 0)

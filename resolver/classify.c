@@ -212,6 +212,12 @@ classify_tcp_errno(int err)
 }
 
 const char *
+classify_udp_errno(int err)
+{
+    return err == ECONNREFUSED ? "port_unreachable" : "network";
+}
+
+const char *
 classify_exchange_name(const char *name)
 {
     if (name_is_ip_literal(name))

@@ -102,6 +102,12 @@ struct exchange_eval {
  * accepted, then closed or reset: 0, ECONNRESET, EPIPE) or "network". */
 const char *classify_tcp_errno(int err);
 
+/* Return the step error word for a UDP socket that failed with errno
+ * err: "port_unreachable" (ECONNREFUSED, which Linux reports on a
+ * connected UDP socket after an ICMP port unreachable, so nothing
+ * listens on that port) or "network". */
+const char *classify_udp_errno(int err);
+
 /* Judge a host name before any lookup: returns "ip_literal" or
  * "localhost" when it can never be usable, NULL otherwise. */
 const char *classify_exchange_name(const char *name);

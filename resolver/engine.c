@@ -4,7 +4,9 @@
  *
  * Submitting threads normalize the domain and try the cache themselves;
  * only misses are queued for the event thread (a mutex-guarded list plus
- * an eventfd wakeup).  The event thread owns the c-ares channels, the
+ * an eventfd wakeup).  Before queuing, a miss must be admitted against
+ * max_inflight (admission.h), so the queue and the lookups in flight
+ * stay bounded together.  The event thread owns the c-ares channels, the
  * table of lookups in flight (so identical domains merge into one) and a
  * min-heap of waiter deadlines.  c-ares reports the sockets to watch
  * through ARES_OPT_SOCK_STATE_CB, and the event thread registers them
@@ -199,6 +201,13 @@ engine_lookup_finished(struct lookup *l, struct route_result *result)
         r->pending_count--;
         atomic_fetch_sub_explicit(&r->stat_inflight, 1, memory_order_relaxed);
     }
+    /* The place under max_inflight is given back before any waiter
+     * learns the result, so a caller that submits again at once finds
+     * it free. */
+    if (l->admitted) {
+        admission_leave(r->admission, l->only_server >= 0 ? NULL : l->domain);
+        l->admitted = false;
+    }
     while (w) {
         struct waiter *next = w->next;
 
@@ -246,14 +255,21 @@ expire_waiters(struct resolver *r)
     }
 }
 
-/* Attach a waiter to the lookup of its domain, starting one if needed. */
-static void
+/*
+ * Attach a waiter to the lookup of its domain, starting one if needed.
+ * Returns true when the request's admission reference moved to a new
+ * lookup, false when the caller must release it (merged, answered from
+ * the cache, or failed).  The submitting thread already admitted the
+ * domain, so the lookups in flight stay within max_inflight here.
+ */
+static bool
 route_request(struct resolver *r, struct waiter *w)
 {
     uint32_t hash = engine_hash(w->domain);
     struct lookup **slot = pending_slot(r, w->domain, hash);
     struct lookup *l = *slot;
     struct route_result *cached = NULL;
+    bool moved = false;
 
     if (l) {
         atomic_fetch_add_explicit(&r->stat_merged, 1, memory_order_relaxed);
@@ -264,23 +280,18 @@ route_request(struct resolver *r, struct waiter *w)
                                         &cached) != CACHE_MISS) {
             atomic_fetch_add_explicit(&r->stat_hits, 1, memory_order_relaxed);
             waiter_deliver(w, cached);
-            return;
-        }
-        if (r->pending_count >= r->options.max_inflight) {
-            atomic_fetch_add_explicit(&r->stat_limited, 1,
-                                      memory_order_relaxed);
-            waiter_deliver(w, route_result_simple(ROUTE_TEMP_ERROR, w->domain,
-                                                  "inflight_limit"));
-            return;
+            return false;
         }
         l = lookup_new(r, w->domain);
         if (!l) {
             waiter_deliver(
                 w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
-            return;
+            return false;
         }
         l->hash_next = NULL;
         l->shared = true;
+        l->admitted = true;
+        moved = true;
         *slot = l;
         r->pending_count++;
         atomic_fetch_add_explicit(&r->stat_inflight, 1, memory_order_relaxed);
@@ -296,7 +307,7 @@ route_request(struct resolver *r, struct waiter *w)
                                       memory_order_relaxed);
             lookup_free(l);
         }
-        return;
+        return moved;
     }
     w->lookup = l;
     w->prev = NULL;
@@ -307,10 +318,13 @@ route_request(struct resolver *r, struct waiter *w)
 
     if (!l->mx && l->outstanding == 0)
         lookup_run(l);
+    return moved;
 }
 
-/* Start a private lookup on one server for a single waiter. */
-static void
+/* Start a private lookup on one server for a single waiter.  Returns
+ * true when the request's admission reference moved to the lookup, like
+ * route_request. */
+static bool
 route_request_on(struct resolver *r, struct waiter *w, unsigned server_index,
                  bool tcp_only)
 {
@@ -319,21 +333,23 @@ route_request_on(struct resolver *r, struct waiter *w, unsigned server_index,
     if (server_index >= r->server_count) {
         waiter_deliver(
             w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "no_server"));
-        return;
+        return false;
     }
     l = lookup_new(r, w->domain);
     if (!l || heap_push(r, w) < 0) {
         lookup_free(l);
         waiter_deliver(
             w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
-        return;
+        return false;
     }
     l->only_server = (int)server_index;
     l->tcp_only = tcp_only;
+    l->admitted = true;
     w->lookup = l;
     w->prev = w->next = NULL;
     l->waiters = w;
     lookup_run(l);
+    return true;
 }
 
 static void
@@ -349,12 +365,21 @@ drain_queue(struct resolver *r)
     while (req) {
         struct request *next = req->next;
 
-        if (req->waiter && req->only_server >= 0) {
-            route_request_on(r, req->waiter, (unsigned)req->only_server,
-                             req->tcp_only);
-            free(req);
-        } else if (req->waiter) {
-            route_request(r, req->waiter);
+        if (req->waiter) {
+            /* The waiter may be delivered and freed inside the request
+             * functions, so its domain is copied first. */
+            char domain[NAME_MAX_TEXT + 1];
+            bool moved;
+
+            memcpy(domain, req->waiter->domain, sizeof(domain));
+            if (req->only_server >= 0)
+                moved = route_request_on(
+                    r, req->waiter, (unsigned)req->only_server, req->tcp_only);
+            else
+                moved = route_request(r, req->waiter);
+            if (!moved)
+                admission_leave(r->admission,
+                                req->only_server >= 0 ? NULL : domain);
             free(req);
         } else {
             raw_start(r, req);
@@ -558,6 +583,12 @@ resolver_new(const struct resolver_options *options, char *err, size_t errlen)
         }
     }
 
+    r->admission = admission_new(options->max_inflight);
+    if (!r->admission) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
     if (options->host_cache_slots > 0) {
         r->hosts =
             host_cache_new(options->host_cache_slots, options->ttl_max_s);
@@ -650,6 +681,9 @@ resolver_free(struct resolver *r)
         close(r->event_fd);
     route_cache_free(r->cache);
     host_cache_free(r->hosts);
+    /* Freed after every lookup, because freeing a lookup releases its
+     * admission reference. */
+    admission_free(r->admission);
     free(r->heap);
     for (unsigned i = 0; i < RESOLVER_MAX_SERVERS; i++)
         free(r->server_copies[i]);
@@ -660,14 +694,13 @@ resolver_free(struct resolver *r)
 
 /* ---- submission ---- */
 
-/* NOTE: the queue itself has no bound.  Each request is small and the
- * event thread rejects lookups past max_inflight as soon as it reads
- * them, but a flood of asynchronous submissions grows it meanwhile. */
+/* Append a request for the event thread.  Route lookups are admitted
+ * first (route_admit), which bounds the queue by max_inflight.  Raw
+ * queries are not counted. */
 static int
 enqueue(struct resolver *r, struct request *req)
 {
     bool stopping;
-
     bool was_empty = false;
 
     pthread_mutex_lock(&r->queue_lock);
@@ -726,8 +759,42 @@ answer_immediately(struct resolver *r, const char *domain, int only_server,
     return result;
 }
 
-/* Queue a lookup of an already normalized domain for the event thread;
- * done runs exactly once, here when queuing fails. */
+/*
+ * Count a lookup of normalized (on one server when only_server >= 0)
+ * against max_inflight before it is queued.  Returns NULL when it is
+ * admitted, which holds an admission reference that the request carries
+ * to the event thread.  Otherwise returns the result that completes the
+ * submission at once: temp_error "inflight_limit" past the limit, or
+ * "nomem".  A domain already queued or in flight is always admitted.
+ */
+static struct route_result *
+route_admit(struct resolver *r, const char *normalized, int only_server)
+{
+    switch (
+        admission_enter(r->admission, only_server >= 0 ? NULL : normalized)) {
+    case ADMISSION_NEW:
+    case ADMISSION_MERGED:
+        return NULL;
+    case ADMISSION_FULL:
+        atomic_fetch_add_explicit(&r->stat_limited, 1, memory_order_relaxed);
+        return route_result_simple(ROUTE_TEMP_ERROR, normalized,
+                                   "inflight_limit");
+    case ADMISSION_NOMEM:
+        break;
+    }
+    return route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem");
+}
+
+/* Release the admission reference of a lookup that was never queued. */
+static void
+route_unadmit(struct resolver *r, const char *normalized, int only_server)
+{
+    admission_leave(r->admission, only_server >= 0 ? NULL : normalized);
+}
+
+/* Queue an admitted lookup of an already normalized domain for the event
+ * thread.  done runs exactly once.  When queuing fails it runs here, after
+ * the admission reference is released. */
 static void
 queue_route(struct resolver *r, const char *normalized, unsigned deadline_ms,
             int only_server, bool tcp_only, resolver_done_fn done, void *arg)
@@ -738,6 +805,7 @@ queue_route(struct resolver *r, const char *normalized, unsigned deadline_ms,
     if (!w || !req) {
         free(w);
         free(req);
+        route_unadmit(r, normalized, only_server);
         done(arg, route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem"));
         return;
     }
@@ -751,6 +819,7 @@ queue_route(struct resolver *r, const char *normalized, unsigned deadline_ms,
     if (enqueue(r, req) < 0) {
         free(w);
         free(req);
+        route_unadmit(r, normalized, only_server);
         done(arg,
              route_result_simple(ROUTE_TEMP_ERROR, normalized, "shutdown"));
     }
@@ -764,6 +833,8 @@ submit_route(struct resolver *r, const char *domain, unsigned deadline_ms,
     struct route_result *result;
 
     result = answer_immediately(r, domain, only_server, normalized);
+    if (!result)
+        result = route_admit(r, normalized, only_server);
     if (result) {
         done(arg, result);
         return;
@@ -827,14 +898,19 @@ lookup_blocking(struct resolver *r, const char *domain, unsigned deadline_ms,
     struct route_result *result;
     uint64_t total_ms = (uint64_t)deadline_ms + SYNC_GRACE_MS;
 
-    /* Cache hits never touch the event thread or allocate a rendezvous. */
+    /* Cache hits and lookups past max_inflight never touch the event
+     * thread or allocate a rendezvous. */
     result = answer_immediately(r, domain, only_server, normalized);
+    if (!result)
+        result = route_admit(r, normalized, only_server);
     if (result)
         return result;
 
     s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!s) {
+        route_unadmit(r, normalized, only_server);
         return route_result_simple(ROUTE_TEMP_ERROR, normalized, "nomem");
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -1040,5 +1116,6 @@ resolver_get_stats(struct resolver *r, struct resolver_stats *stats)
         atomic_load_explicit(&r->stat_queries, memory_order_relaxed);
     stats->inflight =
         atomic_load_explicit(&r->stat_inflight, memory_order_relaxed);
+    stats->admitted = admission_count(r->admission);
     stats->cache_entries = r->cache ? route_cache_count(r->cache) : 0;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "admission.h"
 #include "cache.h"
 #include "classify.h"
 #include "dnsmsg.h"
@@ -110,6 +111,10 @@ struct step {
     unsigned char *reply; /* UDP reply captured by the wrapper */
     size_t reply_len;
     bool mismatch_seen;
+    /* UDP only: the error word of the last socket failure the wrapper
+     * saw on this step's channel while the step was in flight, or NULL.
+     * c-ares 1.18.1 reports every such failure as ARES_ECONNREFUSED. */
+    const char *socket_error;
     uint64_t started_ns;
 };
 
@@ -159,7 +164,9 @@ struct lookup {
     struct resolver *resolver;
     int only_server; /* -1, or the one server to ask */
     bool tcp_only;
-    bool shared; /* in the pending table, cached */
+    bool shared;   /* in the pending table, cached */
+    bool admitted; /* holds an admission reference, released when the
+                      lookup is freed */
     struct lookup *hash_next;
     uint32_t hash;
     char domain[NAME_MAX_TEXT + 1];
@@ -196,7 +203,10 @@ struct resolver {
     atomic_bool stop_seen; /* read by the event thread unlocked */
 
     struct route_cache *cache; /* thread-safe itself */
-    struct host_cache *hosts;  /* exchange addresses; event thread */
+    /* Route lookups queued or in flight against max_inflight; thread-safe
+     * itself. */
+    struct admission *admission;
+    struct host_cache *hosts; /* exchange addresses; event thread */
 
     /* Counters (relaxed atomics). */
     atomic_ullong stat_lookups, stat_hits, stat_stale, stat_merged;

@@ -3,6 +3,7 @@ noinst_LIBRARIES += resolver/libresolver.a
 resolver_libresolver_a_SOURCES = \
 	resolver/resolver.h resolver/route.h \
 	resolver/engine.c resolver/engine_internal.h \
+	resolver/admission.c resolver/admission.h \
 	resolver/lookup.c \
 	resolver/hostcache.c resolver/hostcache.h \
 	resolver/query.c \

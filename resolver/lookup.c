@@ -76,6 +76,9 @@ lookup_free(struct lookup *l)
     }
     free(l->exchanges);
     step_log_clear(&l->log);
+    if (l->admitted)
+        admission_leave(l->resolver->admission,
+                        l->only_server >= 0 ? NULL : l->domain);
     free(l);
 }
 

@@ -122,6 +122,24 @@ tcp_failure_seen(struct channel *ch, const char *word)
         ch->tcp_failure = word;
 }
 
+/*
+ * c-ares 1.18.1 also ends a UDP query with ARES_ECONNREFUSED whatever
+ * failed on the socket: a read or write error (ECONNREFUSED after an ICMP
+ * port unreachable, or a network error) or a socket that could not be
+ * opened.  On a read error it ends every query of the channel's socket.
+ * So the wrapper marks each step in flight with the failure, and the
+ * step that ends with ARES_ECONNREFUSED reports that word.
+ */
+static void
+udp_failure_seen(struct channel *ch, const char *word)
+{
+    if (ch->tcp)
+        return;
+    for (size_t i = 0; i < STEP_BUCKETS; i++)
+        for (struct step *s = ch->steps[i]; s; s = s->hash_next)
+            s->socket_error = word;
+}
+
 static bool
 errno_is_transient(int err)
 {
@@ -141,6 +159,8 @@ wrap_socket(int domain, int type, int protocol, void *data)
         ch->tcp_failure = NULL;
         if (fd < 0)
             tcp_failure_seen(ch, "network");
+    } else if (fd < 0) {
+        udp_failure_seen(ch, "network");
     }
     if (fd >= 0 && type == SOCK_STREAM) {
         int one = 1;
@@ -175,8 +195,10 @@ wrap_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
     int rc = connect(fd, addr, len);
     int err = errno;
 
-    if (rc < 0 && !errno_is_transient(err))
+    if (rc < 0 && !errno_is_transient(err)) {
         tcp_failure_seen(ch, classify_tcp_errno(err));
+        udp_failure_seen(ch, classify_udp_errno(err));
+    }
     errno = err;
     return rc;
 }
@@ -188,8 +210,10 @@ wrap_sendv(ares_socket_t fd, const struct iovec *vec, int count, void *data)
     ares_ssize_t n = writev(fd, vec, count);
     int err = errno;
 
-    if (n < 0 && !errno_is_transient(err))
+    if (n < 0 && !errno_is_transient(err)) {
         tcp_failure_seen(ch, classify_tcp_errno(err));
+        udp_failure_seen(ch, classify_udp_errno(err));
+    }
     errno = err;
     return n;
 }
@@ -291,8 +315,14 @@ wrap_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
     }
 
     n = recvfrom(fd, own, UDP_REPLY_MAX, flags, from, fromlen);
-    if (n < 0)
+    if (n < 0) {
+        int err = errno;
+
+        if (!errno_is_transient(err))
+            udp_failure_seen(ch, classify_udp_errno(err));
+        errno = err;
         return n;
+    }
     step = capture_reply(ch, own, (size_t)n, from, fromlen ? *fromlen : 0);
     if (step && step->query_len <= len) {
         /* A NOERROR echo of the query completes it inside c-ares. */
@@ -744,9 +774,13 @@ step_callback(void *arg, int status, int timeouts, unsigned char *abuf,
         outcome = LADDER_TIMEOUT;
         break;
     case ARES_ECONNREFUSED:
-        /* On TCP, the wrapper saw which failure it was. */
-        rec.error =
-            ch->tcp && ch->tcp_failure ? ch->tcp_failure : "connection_refused";
+        /* The wrapper saw which failure it was.  A UDP step that ends so
+         * while the wrapper saw no socket failure is a network error. */
+        if (ch->tcp)
+            rec.error =
+                ch->tcp_failure ? ch->tcp_failure : "connection_refused";
+        else
+            rec.error = step->socket_error ? step->socket_error : "network";
         outcome = LADDER_NETWORK;
         break;
     case ARES_EDESTRUCTION:

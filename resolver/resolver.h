@@ -64,15 +64,17 @@ struct resolver_options {
     unsigned host_cache_slots; /* cached exchange address answers
                                   (A/AAAA), shared by route lookups;
                                   default 4096; 0 disables */
-    unsigned max_inflight;     /* route lookups in flight; default 1000.
-                                  NOTE: DNS queries are bounded through
-                                  it, at most 1 + 2 * max_exchanges per
-                                  lookup, not by a cap of their own;
-                                  lookups on one server
-                                  (resolver_route_lookup_on) are not
-                                  counted */
-    unsigned max_exchanges;    /* exchanges resolved per domain; 10 */
-    unsigned cname_max;        /* CNAME links followed; default 8 */
+    /* Route lookups queued for the event thread or in flight on it,
+     * lookups on one server (resolver_route_lookup_on) included; default
+     * 1000.  A submission past it completes at once with temp_error
+     * "inflight_limit", unless its domain is already queued or in flight
+     * and merges into that lookup.  Cache hits, address literals and
+     * invalid names are not counted, nor are raw queries.  DNS queries
+     * have no cap of their own: a route lookup has at most
+     * 2 * max_exchanges of them outstanding at once. */
+    unsigned max_inflight;
+    unsigned max_exchanges; /* exchanges resolved per domain; 10 */
+    unsigned cname_max;     /* CNAME links followed; default 8 */
 
     resolver_clock_fn clock; /* NULL = CLOCK_MONOTONIC */
     void *clock_arg;
@@ -111,6 +113,7 @@ void resolver_free(struct resolver *resolver);
  * the caller owns (route_result_unref when done); never NULL.  When the
  * deadline passes first, returns the stale cached route when there is one,
  * otherwise temp_error "deadline"; the lookup goes on and fills the cache.
+ * Past max_inflight, returns temp_error "inflight_limit" without waiting.
  */
 struct route_result *resolver_route_lookup(struct resolver *resolver,
                                            const char *domain,
@@ -123,7 +126,9 @@ struct route_result *resolver_route_lookup(struct resolver *resolver,
  * tcp_only every query goes over TCP (no EDNS), which rules out a forged
  * or damaged UDP reply.  The result is not cached.  Blocks at most
  * deadline_ms like resolver_route_lookup; never returns NULL.  An invalid
- * server_index returns temp_error "no_server".
+ * server_index returns temp_error "no_server".  The lookup counts against
+ * max_inflight and never merges, so past the limit it returns temp_error
+ * "inflight_limit" at once.
  */
 struct route_result *resolver_route_lookup_on(struct resolver *resolver,
                                               const char *domain,
@@ -204,10 +209,12 @@ struct resolver_stats {
     uint64_t lookups; /* route lookups submitted */
     uint64_t cache_hits;
     uint64_t cache_stale;
-    uint64_t merged; /* joined a lookup already in flight */
-    uint64_t inflight_limited;
-    uint64_t queries_sent; /* DNS steps started */
-    unsigned inflight;     /* route lookups in flight now */
+    uint64_t merged;           /* joined a lookup already in flight */
+    uint64_t inflight_limited; /* completed at once past max_inflight */
+    uint64_t queries_sent;     /* DNS steps started */
+    unsigned inflight;         /* shared route lookups in flight now */
+    unsigned admitted;         /* route lookups queued or in flight now,
+                                  as counted against max_inflight */
     unsigned cache_entries;
 };
 void resolver_get_stats(struct resolver *resolver,

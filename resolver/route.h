@@ -65,10 +65,12 @@ struct route_step {
                               reply with our id but another question
                               was dropped, then the step timed out),
                               "truncated", "malformed",
-                              "connection_refused", "connection_closed"
-                              (TCP: the server accepted the
-                              connection, then closed or reset it
-                              without a whole reply), "network",
+                              "connection_refused" (TCP),
+                              "connection_closed" (TCP: the server
+                              accepted the connection, then closed or
+                              reset it without a whole reply),
+                              "port_unreachable" (UDP: an ICMP port
+                              unreachable came back), "network",
                               "formerr", "servfail", "notimp",
                               "refused", "badvers", "rcode" (another
                               error rcode), "nomem", "shutdown" */
@@ -119,7 +121,8 @@ struct route_result {
                            "notimp", "badvers", "malformed",
                            "truncated", "mismatch",
                            "connection_refused",
-                           "connection_closed", "network",
+                           "connection_closed",
+                           "port_unreachable", "network",
                            "deadline", "inflight_limit",
                            "nomem", "shutdown", "no_server",
                            "nxdomain_contradicted",

@@ -5,7 +5,8 @@ RESOLVER_UNIT_TESTS = \
 	tests/unit/test_resolver_ladder \
 	tests/unit/test_route_classify \
 	tests/unit/test_cache \
-	tests/unit/test_resolver_engine
+	tests/unit/test_resolver_engine \
+	tests/unit/test_resolver_admission
 check_PROGRAMS += $(RESOLVER_UNIT_TESTS)
 TESTS += $(RESOLVER_UNIT_TESTS)
 
@@ -35,4 +36,9 @@ tests_unit_test_resolver_engine_SOURCES = tests/unit/test_resolver_engine.c \
 	tests/unit/test_resolver_wire.h
 tests_unit_test_resolver_engine_CFLAGS = $(RESOLVER_UNIT_CFLAGS)
 tests_unit_test_resolver_engine_LDADD = $(RESOLVER_UNIT_LDADD)
+
+tests_unit_test_resolver_admission_SOURCES = \
+	tests/unit/test_resolver_admission.c
+tests_unit_test_resolver_admission_CFLAGS = $(RESOLVER_UNIT_CFLAGS)
+tests_unit_test_resolver_admission_LDADD = $(RESOLVER_UNIT_LDADD)
 endif

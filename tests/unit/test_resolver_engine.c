@@ -2,7 +2,9 @@
  * Unit tests of the engine (resolver/engine.c, lookup.c, query.c) with a
  * simulated clock, against a small DNS responder thread on a random
  * loopback UDP port.  They cover caching and TTL expiry, rung memory, the
- * stale window, deadlines, merging, limits, raw queries and the observer.
+ * stale window, deadlines, merging, the in-flight limit on every submit
+ * path, raw queries, the observer, and the step error of a server port
+ * where nothing listens.
  *
  * The responder serves every name X.test: MX 10 mx.X.test, A 192.0.2.1
  * for mx.X.test, and NODATA with an SOA otherwise.
@@ -26,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "canary.h"
+#include "health.h"
 #include "resolver.h"
 #include "route.h"
 #include "test_resolver_wire.h"
@@ -34,7 +38,16 @@ enum responder_mode {
     MODE_NORMAL = 0,
     MODE_FORMERR_EDNS, /* FORMERR to queries with an OPT */
     MODE_SERVFAIL,
-    MODE_SLOW, /* answer 300 ms late */
+    MODE_SLOW,    /* answer 300 ms late */
+    MODE_HOLD_MX, /* keep MX replies until release is set */
+};
+
+/* MX replies kept in MODE_HOLD_MX, sent when release is set. */
+#define HELD_MAX 256
+struct held_reply {
+    struct wire w;
+    struct sockaddr_storage to;
+    socklen_t tolen;
 };
 
 static struct {
@@ -45,6 +58,9 @@ static struct {
     atomic_int mx_queries;
     atomic_int queries;
     atomic_bool stop;
+    atomic_bool release;              /* send the held replies, then reply */
+    atomic_int held_count;            /* MX queries held now */
+    struct held_reply held[HELD_MAX]; /* responder thread only */
 } responder;
 
 static atomic_ullong fake_now_ms;
@@ -93,6 +109,19 @@ read_query(const unsigned char *q, size_t len, char *name, size_t namelen,
     return true;
 }
 
+/* Send every held reply (responder thread). */
+static void
+send_held(void)
+{
+    int n = atomic_load(&responder.held_count);
+
+    for (int i = 0; i < n; i++)
+        sendto(responder.fd, responder.held[i].w.buf, responder.held[i].w.len,
+               0, (struct sockaddr *)&responder.held[i].to,
+               responder.held[i].tolen);
+    atomic_store(&responder.held_count, 0);
+}
+
 static void *
 responder_main(void *arg)
 {
@@ -109,7 +138,12 @@ responder_main(void *arg)
         struct wire w;
         int mode;
 
-        if (poll(&pfd, 1, 50) <= 0)
+        if (atomic_load(&responder.release)) {
+            send_held();
+            atomic_store(&responder.mode, MODE_NORMAL);
+            atomic_store(&responder.release, false);
+        }
+        if (poll(&pfd, 1, 10) <= 0)
             continue;
         n = recvfrom(responder.fd, q, sizeof(q), 0, (struct sockaddr *)&from,
                      &fromlen);
@@ -144,6 +178,17 @@ responder_main(void *arg)
             wire_soa(&w, "test", 300, 60);
             wire_counts(&w, 0, 1, 0);
         }
+        if (mode == MODE_HOLD_MX && type == 15 &&
+            atomic_load(&responder.held_count) < HELD_MAX) {
+            struct held_reply *h =
+                &responder.held[atomic_load(&responder.held_count)];
+
+            h->w = w;
+            memcpy(&h->to, &from, fromlen);
+            h->tolen = fromlen;
+            atomic_fetch_add(&responder.held_count, 1);
+            continue;
+        }
         sendto(responder.fd, w.buf, w.len, 0, (struct sockaddr *)&from,
                fromlen);
     }
@@ -154,16 +199,17 @@ static struct resolver *resolver;
 static char server[32];
 
 static struct resolver *
-make_resolver(unsigned max_inflight)
+make_resolver_at(const char *at, unsigned max_inflight,
+                 unsigned step_timeout_ms)
 {
     struct resolver_options o;
     char err[256];
     struct resolver *r;
 
     resolver_options_init(&o);
-    o.servers[0] = server;
+    o.servers[0] = at;
     o.server_count = 1;
-    o.step_timeout_ms = 1000;
+    o.step_timeout_ms = step_timeout_ms;
     o.tcp_fallback = false;
     o.ttl_min_s = 60;
     o.ttl_max_s = 3600;
@@ -176,6 +222,12 @@ make_resolver(unsigned max_inflight)
     if (!r)
         fail_msg("resolver_new: %s", err);
     return r;
+}
+
+static struct resolver *
+make_resolver(unsigned max_inflight)
+{
+    return make_resolver_at(server, max_inflight, 1000);
 }
 
 static int
@@ -196,6 +248,8 @@ setup(void **state)
     responder.port = ntohs(sin.sin_port);
     snprintf(server, sizeof(server), "127.0.0.1:%d", responder.port);
     atomic_store(&responder.stop, false);
+    atomic_store(&responder.release, false);
+    atomic_store(&responder.held_count, 0);
     atomic_store(&responder.mode, MODE_NORMAL);
     if (pthread_create(&responder.thread, NULL, responder_main, NULL))
         return -1;
@@ -217,6 +271,11 @@ static int
 each_setup(void **state)
 {
     (void)state;
+    /* Replies a failed test left held go out to its closed resolver. */
+    if (atomic_load(&responder.held_count) > 0)
+        atomic_store(&responder.release, true);
+    for (int i = 0; i < 100 && atomic_load(&responder.release); i++)
+        sleep_ms(10);
     atomic_store(&responder.mode, MODE_NORMAL);
     atomic_store(&fake_now_ms, 1000000);
     resolver = make_resolver(1000);
@@ -437,6 +496,329 @@ inflight_limit_enforced(void **state)
     assert_int_equal(atomic_load(&c.mx), 2);
 }
 
+/* Set by the test thread around each submission, so a callback can
+ * tell that it ran before the submission returned. */
+static _Thread_local bool submitting;
+
+struct flood_tally {
+    atomic_int calls;
+    atomic_int mx;
+    atomic_int limited;
+    atomic_int limited_at_once; /* limited, delivered inside the submit */
+    atomic_int evidence_wrong;  /* limited result with steps or a server */
+};
+
+static void
+flood_done(void *arg, struct route_result *result)
+{
+    struct flood_tally *t = arg;
+    bool limited = result->verdict == ROUTE_TEMP_ERROR && result->reason &&
+                   strcmp(result->reason, "inflight_limit") == 0;
+
+    if (limited) {
+        atomic_fetch_add(&t->limited, 1);
+        if (submitting)
+            atomic_fetch_add(&t->limited_at_once, 1);
+        if (result->step_count != 0 || result->server != NULL ||
+            result->ttl_s != 0 || result->cache != ROUTE_CACHE_MISS)
+            atomic_fetch_add(&t->evidence_wrong, 1);
+    }
+    if (result->verdict == ROUTE_MX)
+        atomic_fetch_add(&t->mx, 1);
+    atomic_fetch_add(&t->calls, 1);
+    route_result_unref(result);
+}
+
+/* Static, so callbacks that run after a failed assertion (at teardown)
+ * still find it. */
+static struct flood_tally tally;
+
+static bool
+wait_flood(struct flood_tally *t, int want)
+{
+    for (int i = 0; i < 500 && atomic_load(&t->calls) < want; i++)
+        sleep_ms(10);
+    return atomic_load(&t->calls) == want;
+}
+
+/* Wait until want MX queries are held. */
+static bool
+wait_held(int want)
+{
+    for (int i = 0; i < 300 && atomic_load(&responder.held_count) < want; i++)
+        sleep_ms(10);
+    return atomic_load(&responder.held_count) == want;
+}
+
+static unsigned
+stats_admitted(void)
+{
+    struct resolver_stats st;
+
+    resolver_get_stats(resolver, &st);
+    return st.admitted;
+}
+
+/* Submissions in domain order, each domain repeats times in a row, while
+ * the responder keeps every MX reply, so the admitted lookups stay in
+ * flight for the whole flood. */
+static const struct flood_case {
+    const char *name;
+    unsigned max_inflight;
+    unsigned domains;
+    unsigned repeats;
+    unsigned want_limited;
+} flood_cases[] = {
+    {"distinct_past_limit", 4, 20, 1, 16},
+    {"repeats_merge_at_limit", 2, 2, 25, 0},
+    {"repeats_of_refused_domains", 3, 6, 4, 12},
+    {"limit_of_one", 1, 5, 2, 8},
+};
+
+static void
+async_flood_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(flood_cases) / sizeof(flood_cases[0]); i++) {
+        const struct flood_case *c = &flood_cases[i];
+        struct flood_tally *t = &tally;
+        struct resolver_stats st;
+        unsigned total = c->domains * c->repeats;
+        unsigned admitted =
+            c->domains < c->max_inflight ? c->domains : c->max_inflight;
+        int mx_before = atomic_load(&responder.mx_queries);
+        struct route_result *r;
+        char name[32];
+
+        resolver_free(resolver);
+        memset(&tally, 0, sizeof(tally));
+        resolver = make_resolver_at(server, c->max_inflight, 5000);
+        atomic_store(&responder.mode, MODE_HOLD_MX);
+
+        for (unsigned d = 0; d < c->domains; d++) {
+            snprintf(name, sizeof(name), "f%zu-%u.test", i, d);
+            for (unsigned k = 0; k < c->repeats; k++) {
+                submitting = true;
+                resolver_route_lookup_async(resolver, name, 5000, flood_done,
+                                            t);
+                submitting = false;
+            }
+        }
+        if (!wait_held((int)admitted))
+            fail_msg("%s: %d MX queries held, expected %u", c->name,
+                     atomic_load(&responder.held_count), admitted);
+        if (atomic_load(&t->limited_at_once) != (int)c->want_limited)
+            fail_msg("%s: %d limited at once, expected %u", c->name,
+                     atomic_load(&t->limited_at_once), c->want_limited);
+        if (stats_admitted() != admitted)
+            fail_msg("%s: %u admitted, expected %u", c->name, stats_admitted(),
+                     admitted);
+
+        atomic_store(&responder.release, true);
+        if (!wait_flood(t, (int)total))
+            fail_msg("%s: %d of %u callbacks ran", c->name,
+                     atomic_load(&t->calls), total);
+        assert_int_equal(atomic_load(&t->limited), c->want_limited);
+        assert_int_equal(atomic_load(&t->evidence_wrong), 0);
+        assert_int_equal(atomic_load(&t->mx), total - c->want_limited);
+        assert_int_equal(atomic_load(&responder.mx_queries),
+                         mx_before + (int)admitted);
+        resolver_get_stats(resolver, &st);
+        assert_int_equal(st.inflight_limited, c->want_limited);
+        assert_int_equal(st.admitted, 0);
+        assert_int_equal(st.inflight, 0);
+
+        /* The last domain was refused unless every domain got in.  A
+         * refused domain was not cached, so it resolves afresh now. */
+        snprintf(name, sizeof(name), "f%zu-%u.test", i, c->domains - 1);
+        r = resolver_route_lookup(resolver, name, 3000);
+        assert_int_equal(r->verdict, ROUTE_MX);
+        assert_int_equal(r->cache, c->want_limited > 0 ? ROUTE_CACHE_MISS
+                                                       : ROUTE_CACHE_HIT);
+        route_result_unref(r);
+    }
+}
+
+static long
+elapsed_ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 +
+           (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void
+assert_limited(struct route_result *r, const char *domain)
+{
+    assert_int_equal(r->verdict, ROUTE_TEMP_ERROR);
+    assert_string_equal(r->reason, "inflight_limit");
+    assert_string_equal(r->domain, domain);
+    assert_int_equal(r->step_count, 0);
+    assert_null(r->server);
+    route_result_unref(r);
+}
+
+/* Blocking submissions past the limit return at once, not at their
+ * deadline.  A confined lookup never merges, even into its own domain. */
+static void
+blocking_past_limit_at_once(void **state)
+{
+    struct flood_tally *t = &tally;
+    struct timespec t0;
+    struct route_result *r;
+
+    (void)state;
+    resolver_free(resolver);
+    memset(t, 0, sizeof(*t));
+    resolver = make_resolver_at(server, 1, 5000);
+    atomic_store(&responder.mode, MODE_HOLD_MX);
+    resolver_route_lookup_async(resolver, "held.test", 5000, flood_done, t);
+    assert_true(wait_held(1));
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_limited(resolver_route_lookup(resolver, "Other.Test", 3000),
+                   "other.test");
+    assert_limited(
+        resolver_route_lookup_on(resolver, "held.test", 0, false, 3000),
+        "held.test");
+    assert_limited(
+        resolver_route_lookup_on(resolver, "other.test", 0, true, 3000),
+        "other.test");
+    assert_true(elapsed_ms_since(&t0) < 1000);
+
+    atomic_store(&responder.release, true);
+    assert_true(wait_flood(t, 1));
+    assert_int_equal(atomic_load(&t->mx), 1);
+    assert_int_equal(stats_admitted(), 0);
+
+    r = resolver_route_lookup(resolver, "other.test", 3000);
+    assert_int_equal(r->verdict, ROUTE_MX);
+    route_result_unref(r);
+}
+
+struct confined_call {
+    const char *domain;
+    struct route_result *result;
+};
+
+static void *
+confined_thread(void *arg)
+{
+    struct confined_call *call = arg;
+
+    call->result =
+        resolver_route_lookup_on(resolver, call->domain, 0, false, 5000);
+    return NULL;
+}
+
+/* A lookup on one server in flight takes a place under max_inflight. */
+static void
+confined_lookup_counts(void **state)
+{
+    /* Static, so the thread still finds it after a failed assertion. */
+    static struct confined_call call;
+    struct flood_tally *t = &tally;
+    pthread_t tid;
+
+    (void)state;
+    resolver_free(resolver);
+    memset(t, 0, sizeof(*t));
+    call.domain = "confirm.test";
+    call.result = NULL;
+    resolver = make_resolver_at(server, 1, 5000);
+    atomic_store(&responder.mode, MODE_HOLD_MX);
+    assert_int_equal(pthread_create(&tid, NULL, confined_thread, &call), 0);
+    assert_true(wait_held(1));
+    assert_int_equal(stats_admitted(), 1);
+
+    /* Neither another domain nor the confined one's domain gets in. */
+    submitting = true;
+    resolver_route_lookup_async(resolver, "shared.test", 5000, flood_done, t);
+    resolver_route_lookup_async(resolver, "confirm.test", 5000, flood_done, t);
+    submitting = false;
+    assert_int_equal(atomic_load(&t->limited_at_once), 2);
+
+    atomic_store(&responder.release, true);
+    pthread_join(tid, NULL);
+    assert_int_equal(call.result->verdict, ROUTE_MX);
+    route_result_unref(call.result);
+    assert_int_equal(stats_admitted(), 0);
+
+    /* The place is free again. */
+    call.result = NULL;
+    confined_thread(&call);
+    assert_int_equal(call.result->verdict, ROUTE_MX);
+    route_result_unref(call.result);
+}
+
+/* A loopback port where nothing listens, bound and closed at once. */
+static int
+closed_port(void)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int port = -1;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+        port = ntohs(sin.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* ICMP port unreachable on UDP and a refused TCP connection get their
+ * own words, and both count as network errors for health. */
+static void
+unreachable_port_words(void **state)
+{
+    static const struct {
+        bool tcp_only;
+        const char *word;
+        enum route_transport transport;
+    } cases[] = {
+        {false, "port_unreachable", ROUTE_TRANSPORT_UDP},
+        {true, "connection_refused", ROUTE_TRANSPORT_TCP},
+    };
+    char dead[32];
+    int port = closed_port();
+    struct resolver *r;
+
+    (void)state;
+    assert_true(port > 0);
+    snprintf(dead, sizeof(dead), "127.0.0.1:%d", port);
+    r = make_resolver_at(dead, 10, 1000);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct route_result *result = resolver_route_lookup_on(
+            r, "dead.test", 0, cases[i].tcp_only, 3000);
+
+        assert_int_equal(result->verdict, ROUTE_TEMP_ERROR);
+        assert_string_equal(result->reason, cases[i].word);
+        assert_true(result->step_count >= 1);
+        assert_string_equal(result->steps[0].error, cases[i].word);
+        assert_int_equal(result->steps[0].transport, cases[i].transport);
+        assert_int_equal(canary_step_outcome(&result->steps[0]),
+                         HEALTH_OUTCOME_NETWORK);
+        route_result_unref(result);
+    }
+
+    /* A shared lookup reports the same word. */
+    {
+        struct route_result *result =
+            resolver_route_lookup(r, "dead.test", 3000);
+
+        assert_string_equal(result->reason, "port_unreachable");
+        route_result_unref(result);
+    }
+    resolver_free(r);
+}
+
 static void
 shutdown_completes_every_callback(void **state)
 {
@@ -567,6 +949,13 @@ main(void)
                                         each_teardown),
         cmocka_unit_test_setup_teardown(inflight_limit_enforced, each_setup,
                                         each_teardown),
+        cmocka_unit_test_setup_teardown(async_flood_table, each_setup,
+                                        each_teardown),
+        cmocka_unit_test_setup_teardown(blocking_past_limit_at_once, each_setup,
+                                        each_teardown),
+        cmocka_unit_test_setup_teardown(confined_lookup_counts, each_setup,
+                                        each_teardown),
+        cmocka_unit_test(unreachable_port_words),
         cmocka_unit_test_setup_teardown(shutdown_completes_every_callback,
                                         each_setup, each_teardown),
         cmocka_unit_test_setup_teardown(literal_and_invalid_immediate,

@@ -597,6 +597,16 @@ tcp_errno_words(void **state)
 }
 
 static void
+udp_errno_words(void **state)
+{
+    (void)state;
+    assert_string_equal(classify_udp_errno(ECONNREFUSED), "port_unreachable");
+    assert_string_equal(classify_udp_errno(ENETUNREACH), "network");
+    assert_string_equal(classify_udp_errno(EHOSTUNREACH), "network");
+    assert_string_equal(classify_udp_errno(EMSGSIZE), "network");
+}
+
+static void
 exchange_names(void **state)
 {
     (void)state;
@@ -717,6 +727,7 @@ main(void)
         cmocka_unit_test(exchange_nxdomain_contradicted),
         cmocka_unit_test(implicit_nxdomain_contradicts_mx),
         cmocka_unit_test(tcp_errno_words),
+        cmocka_unit_test(udp_errno_words),
         cmocka_unit_test(exchange_names),
         cmocka_unit_test(exchanges_verdict),
         cmocka_unit_test(implicit_verdict),
