@@ -21,3 +21,13 @@ EXTRA_DIST += tests/resolver/stress.test
 tests_resolver_stress_SOURCES = tests/resolver/stress.c
 tests_resolver_stress_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
 tests_resolver_stress_LDADD = $(RESOLVER_LIBS)
+
+# Submissions past max_inflight: flood.c driven by flood.test.
+if HAVE_LDNS
+check_PROGRAMS += tests/resolver/flood
+TESTS += tests/resolver/flood.test
+endif
+EXTRA_DIST += tests/resolver/flood.test
+tests_resolver_flood_SOURCES = tests/resolver/flood.c
+tests_resolver_flood_CFLAGS = $(AM_CFLAGS) $(CARES_CFLAGS)
+tests_resolver_flood_LDADD = $(RESOLVER_LIBS)

@@ -571,7 +571,7 @@ static const struct flood_case {
 } flood_cases[] = {
     {"distinct_past_limit", 4, 20, 1, 16},
     {"repeats_merge_at_limit", 2, 2, 25, 0},
-    {"repeats_of_refused_domains", 3, 6, 4, 12},
+    {"repeats_of_rejected_domains", 3, 6, 4, 12},
     {"limit_of_one", 1, 5, 2, 8},
 };
 
@@ -628,8 +628,8 @@ async_flood_table(void **state)
         assert_int_equal(st.admitted, 0);
         assert_int_equal(st.inflight, 0);
 
-        /* The last domain was refused unless every domain got in.  A
-         * refused domain was not cached, so it resolves afresh now. */
+        /* The last domain was rejected unless every domain got in.  A
+         * rejected domain was not cached, so it resolves afresh now. */
         snprintf(name, sizeof(name), "f%zu-%u.test", i, c->domains - 1);
         r = resolver_route_lookup(resolver, name, 3000);
         assert_int_equal(r->verdict, ROUTE_MX);
