@@ -793,10 +793,13 @@ const struct config_key config_table[] = {
         .min = 1,
         .max = 100000,
         .unit = "route lookups",
-        .help = "Route lookups in flight at once, past which RCPT gets a "
-                "451. One lookup sends at most 21 DNS queries (the MX query, "
-                "then A and AAAA for each of up to 10 exchanges), not "
-                "counting retries down the EDNS ladder or over TCP",
+        .help = "Route lookups in flight at once, counting those still "
+                "queued and the second lookups that confirm a negative "
+                "answer. Past it, RCPT gets a 451 at once unless the same "
+                "domain is already being looked up. One lookup sends at most "
+                "21 DNS queries (the MX query, then A and AAAA for each of up "
+                "to 10 exchanges), not counting retries down the EDNS ladder "
+                "or over TCP",
     },
     {
         .name = "cname_max",
