@@ -257,41 +257,43 @@ expire_waiters(struct resolver *r)
 
 /*
  * Attach a waiter to the lookup of its domain, starting one if needed.
- * Returns true when the request's admission reference moved to a new
- * lookup, false when the caller must release it (merged, answered from
- * the cache, or failed).  The submitting thread already admitted the
- * domain, so the lookups in flight stay within max_inflight here.
+ * Takes over the admission reference of the request: a new lookup keeps
+ * it, and otherwise it is released before the waiter learns a result.
+ * The submitting thread already admitted the domain, so the lookups in
+ * flight stay within max_inflight here.
  */
-static bool
+static void
 route_request(struct resolver *r, struct waiter *w)
 {
     uint32_t hash = engine_hash(w->domain);
     struct lookup **slot = pending_slot(r, w->domain, hash);
     struct lookup *l = *slot;
     struct route_result *cached = NULL;
-    bool moved = false;
 
     if (l) {
+        /* The lookup in flight holds its own reference. */
+        admission_leave(r->admission, w->domain);
         atomic_fetch_add_explicit(&r->stat_merged, 1, memory_order_relaxed);
     } else {
         /* Another lookup may have filled the cache since the submitting
          * thread looked. */
         if (r->cache && route_cache_get(r->cache, w->domain, engine_clock_ms(r),
                                         &cached) != CACHE_MISS) {
+            admission_leave(r->admission, w->domain);
             atomic_fetch_add_explicit(&r->stat_hits, 1, memory_order_relaxed);
             waiter_deliver(w, cached);
-            return false;
+            return;
         }
         l = lookup_new(r, w->domain);
         if (!l) {
+            admission_leave(r->admission, w->domain);
             waiter_deliver(
                 w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
-            return false;
+            return;
         }
         l->hash_next = NULL;
         l->shared = true;
         l->admitted = true;
-        moved = true;
         *slot = l;
         r->pending_count++;
         atomic_fetch_add_explicit(&r->stat_inflight, 1, memory_order_relaxed);
@@ -307,7 +309,7 @@ route_request(struct resolver *r, struct waiter *w)
                                       memory_order_relaxed);
             lookup_free(l);
         }
-        return moved;
+        return;
     }
     w->lookup = l;
     w->prev = NULL;
@@ -318,29 +320,29 @@ route_request(struct resolver *r, struct waiter *w)
 
     if (!l->mx && l->outstanding == 0)
         lookup_run(l);
-    return moved;
 }
 
-/* Start a private lookup on one server for a single waiter.  Returns
- * true when the request's admission reference moved to the lookup, like
- * route_request. */
-static bool
+/* Start a private lookup on one server for a single waiter.  Takes over
+ * the admission reference of the request, like route_request. */
+static void
 route_request_on(struct resolver *r, struct waiter *w, unsigned server_index,
                  bool tcp_only)
 {
     struct lookup *l;
 
     if (server_index >= r->server_count) {
+        admission_leave(r->admission, NULL);
         waiter_deliver(
             w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "no_server"));
-        return false;
+        return;
     }
     l = lookup_new(r, w->domain);
     if (!l || heap_push(r, w) < 0) {
         lookup_free(l);
+        admission_leave(r->admission, NULL);
         waiter_deliver(
             w, route_result_simple(ROUTE_TEMP_ERROR, w->domain, "nomem"));
-        return false;
+        return;
     }
     l->only_server = (int)server_index;
     l->tcp_only = tcp_only;
@@ -349,7 +351,6 @@ route_request_on(struct resolver *r, struct waiter *w, unsigned server_index,
     w->prev = w->next = NULL;
     l->waiters = w;
     lookup_run(l);
-    return true;
 }
 
 static void
@@ -365,21 +366,12 @@ drain_queue(struct resolver *r)
     while (req) {
         struct request *next = req->next;
 
-        if (req->waiter) {
-            /* The waiter may be delivered and freed inside the request
-             * functions, so its domain is copied first. */
-            char domain[NAME_MAX_TEXT + 1];
-            bool moved;
-
-            memcpy(domain, req->waiter->domain, sizeof(domain));
-            if (req->only_server >= 0)
-                moved = route_request_on(
-                    r, req->waiter, (unsigned)req->only_server, req->tcp_only);
-            else
-                moved = route_request(r, req->waiter);
-            if (!moved)
-                admission_leave(r->admission,
-                                req->only_server >= 0 ? NULL : domain);
+        if (req->waiter && req->only_server >= 0) {
+            route_request_on(r, req->waiter, (unsigned)req->only_server,
+                             req->tcp_only);
+            free(req);
+        } else if (req->waiter) {
+            route_request(r, req->waiter);
             free(req);
         } else {
             raw_start(r, req);
