@@ -59,6 +59,22 @@ fd_dig() {
         +tries=1 +retry=0 "$@"
 }
 
+# fd_wait_count N FIELD...: wait up to FAULTDNS_WAIT_S seconds until the
+# query log has at least N lines with every FIELD, then print their count.
+# The server logs a query only once it has read it, which under valgrind
+# or on a loaded machine can be long after the client sent it.
+fd_wait_count() {
+    local want=$1 count deadline
+    shift
+    deadline=$((SECONDS + FAULTDNS_WAIT_S))
+    count=$(faultdns_count "$@")
+    while [ "$count" -lt "$want" ] && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+        count=$(faultdns_count "$@")
+    done
+    echo "$count"
+}
+
 # fd_tcp_read: connect, send nothing, and print how the read ended: "reset"
 # (RST), "eof" (FIN) or "data: N".  Unlike dig's report, this does not
 # depend on whether a query was written before the RST arrived.
