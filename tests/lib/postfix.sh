@@ -8,6 +8,7 @@
 #   pf_port [DIR]                        print the smtpd port
 #   pf_flush [DIR]                       retry deferred mail now
 #   pf_queue_ids [DIR]                   print the queue ids still queued
+#   pf_wait_queue_empty [DIR] [TIMEOUT]  wait until no message is queued
 #   pf_wait_delivered N [DIR] [TIMEOUT]  wait for N "status=sent" log lines
 #   pf_wait_log TEXT [DIR] [TIMEOUT]     wait for a log line containing TEXT
 #   pf_log [DIR]                         print the instance's maillog
@@ -314,6 +315,19 @@ pf_queue_ids() {
     local dir=${1:-$PF_DIR}
     "$PF_POSTQUEUE" -c "$dir/etc" -j 2>/dev/null |
         sed -n 's/^{"queue_name": "[a-z]*", "queue_id": "\([0-9A-Za-z]*\)".*/\1/p'
+}
+
+pf_queue_empty() {
+    [ -z "$(pf_queue_ids "$@")" ]
+}
+
+# Wait until the instance's queue is empty; give up after TIMEOUT_S
+# seconds (default 20).  Postfix logs "status=sent" before the queue
+# manager removes the queue file, so a message can still be listed just
+# after pf_wait_delivered returns.
+pf_wait_queue_empty() {
+    local dir=${1:-$PF_DIR} timeout_s=${2:-20}
+    tap_wait_until "$timeout_s" pf_queue_empty "$dir"
 }
 
 pf_log() {
