@@ -271,7 +271,7 @@ route_request(struct resolver *r, struct waiter *w)
     struct route_result *cached = NULL;
 
     if (l) {
-        /* The lookup in flight holds its own reference. */
+        /* The lookup in flight has its own reference. */
         admission_leave(r->admission, w->domain);
         atomic_fetch_add_explicit(&r->stat_merged, 1, memory_order_relaxed);
     } else {
