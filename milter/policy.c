@@ -241,6 +241,8 @@ policy_cause_words(const char *reason, bool *server_fault)
         {"truncated", "sent only truncated replies", true},
         {"network", "could not be reached", true},
         {"connection_refused", "refused the connection", true},
+        {"port_unreachable",
+         "is not listening on its DNS port (ICMP port unreachable)", true},
         {"connection_closed", "closed the connection without a reply", true},
         {"badvers", "returned BADVERS", true},
         {"mismatch", "sent replies that did not match the query", true},

@@ -470,6 +470,7 @@ health_step_outcome_mapping(void **state)
         {ROUTE_RCODE_NONE, 1232, "timeout", HEALTH_OUTCOME_TIMEOUT},
         {0, 1232, "truncated", HEALTH_OUTCOME_EDNS_FALLBACK},
         {ROUTE_RCODE_NONE, 0, "connection_refused", HEALTH_OUTCOME_NETWORK},
+        {ROUTE_RCODE_NONE, 1232, "port_unreachable", HEALTH_OUTCOME_NETWORK},
         {ROUTE_RCODE_NONE, 0, "connection_closed", HEALTH_OUTCOME_NETWORK},
         {ROUTE_RCODE_NONE, 1232, "network", HEALTH_OUTCOME_NETWORK},
         {ROUTE_RCODE_NONE, 1232, "malformed", HEALTH_OUTCOME_MALFORMED},

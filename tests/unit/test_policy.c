@@ -238,6 +238,13 @@ policy_temp_error_text_names_cause(void **state)
     assert_string_equal(d.text, "DNS lookup for example.com failed: resolver "
                                 "192.0.2.53:53 timed out; try again later");
 
+    r.reason = "port_unreachable";
+    policy_decide(&policy, &in, &d);
+    assert_string_equal(d.text, "DNS lookup for example.com failed: resolver "
+                                "192.0.2.53:53 is not listening on its DNS "
+                                "port (ICMP port unreachable); try again "
+                                "later");
+
     r.reason = "inflight_limit";
     policy_decide(&policy, &in, &d);
     assert_string_equal(d.text,
