@@ -22,8 +22,9 @@
 #   mxw_rcpt_replies             the RCPT replies of the last send, "|"
 #                                after each
 #   mxw_header FILE              the X-MXWarden values of a delivered file
-#   mxw_wait_delivered_to ADDR   wait for the copy delivered to ADDR and
-#                                print its file name
+#   mxw_wait_delivered_to ADDR   wait until Postfix logged the delivery
+#                                to ADDR as sent, then print the name of
+#                                the copy's file
 #
 # Sets MXW_DIR (the test directory), MXW_PID, MXW_PORT (milter socket),
 # MXW_LOG, MXW_CONF, and PF_PORT, SINK_DIR from the libraries.
@@ -271,10 +272,19 @@ mxw_delivered_quiet() {
     mxw_delivered_to "$1" >/dev/null
 }
 
-# Wait up to 20 s for a delivered copy to recipient ADDRESS, then print
-# its file name.
+# Succeed when Postfix logged the delivery to ADDRESS as sent and the
+# sink contains the copy.  smtp-sink creates the file at DATA and can write
+# the envelope part of it before the message arrives, but it answers the
+# end of data, which Postfix logs as sent, only once the file is whole.
+mxw_delivered_complete() {
+    grep -i -F -- "to=<$1>," "$PF_DIR/maillog" | grep -q -F 'status=sent' &&
+        mxw_delivered_quiet "$1"
+}
+
+# Wait up to 20 s for a complete delivered copy to recipient ADDRESS,
+# then print its file name.
 mxw_wait_delivered_to() {
-    tap_wait_until 20 mxw_delivered_quiet "$1" && mxw_delivered_to "$1"
+    tap_wait_until 20 mxw_delivered_complete "$1" && mxw_delivered_to "$1"
 }
 
 # Show the logs when a test fails, to explain the failure.
