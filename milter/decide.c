@@ -577,6 +577,13 @@ decision_log_fields(const struct decision *d, struct log_line *line)
     log_line_add(line, "cache", route_cache_state_name(r->cache));
     log_line_add(line, "health", health_state_name(d->health.state));
     log_line_add(line, "confirm", decision_confirm_name(d->confirm));
+    /* A confirmation that disagreed shows what the repeat found. */
+    if (d->confirm == DECISION_CONFIRM_FAILED && d->repeat != NULL) {
+        log_line_add(line, "confirm_verdict",
+                     route_verdict_name(d->repeat->verdict));
+        if (d->repeat->reason != NULL)
+            log_line_add(line, "confirm_reason", d->repeat->reason);
+    }
     log_line_add(line, "action", policy_action_name(d->policy.action));
     if (d->policy.would != d->policy.action)
         log_line_add(line, "would", policy_action_name(d->policy.would));
