@@ -80,9 +80,17 @@ fe_ready() {
 # Start the front ends with the test configuration and the extra lines;
 # the log (stderr) goes to MXW_LOG.  Keeps the ports across restarts.
 fe_start_daemon() {
-    [ -n "$POLICY_PORT" ] || POLICY_PORT=$(tap_free_port) || return 1
-    [ -n "$SOCKETMAP_PORT" ] || SOCKETMAP_PORT=$(tap_free_port) || return 1
-    [ -n "$MXW_PORT" ] || MXW_PORT=$(tap_free_port) || return 1
+    # The three are chosen before anything binds them, so each pick
+    # excludes the others.
+    [ -n "$POLICY_PORT" ] ||
+        POLICY_PORT=$(tap_free_port "$SOCKETMAP_PORT" "$MXW_PORT") ||
+        return 1
+    [ -n "$SOCKETMAP_PORT" ] ||
+        SOCKETMAP_PORT=$(tap_free_port "$POLICY_PORT" "$MXW_PORT") ||
+        return 1
+    [ -n "$MXW_PORT" ] ||
+        MXW_PORT=$(tap_free_port "$POLICY_PORT" "$SOCKETMAP_PORT") ||
+        return 1
     MXW_CONF=$MXW_DIR/mxwarden.conf
     mxw_write_config \
         "policy_socket = \"inet:$POLICY_PORT@127.0.0.1\";" \

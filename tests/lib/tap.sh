@@ -3,7 +3,7 @@
 # Output: tap_plan N, tap_ok COND_STATUS NAME, tap_is GOT EXPECTED NAME,
 # tap_skip_all REASON, tap_diag TEXT.  Processes: tap_at_exit CMD runs CMD
 # when the test exits (last registered first), tap_wait_until TIMEOUT_S CMD
-# polls CMD, tap_free_port picks an unused loopback TCP port.
+# polls CMD, tap_free_port [EXCLUDED...] picks an unused loopback TCP port.
 
 TAP_COUNT=0
 TAP_FAILED=0
@@ -189,14 +189,20 @@ tap_port_shared() {
 TAP_PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$TAP_PYTHON" ] || TAP_PYTHON=python3
 
-# Print a TCP port that is free on 127.0.0.1, checked by binding it.  Ports
-# come from 10000-32767, below Linux's default ephemeral range, so the port
-# is unlikely to be taken by an outgoing connection before the caller binds
-# it.  The caller still races other programs; the window is short.
+# Print a TCP port that is free on 127.0.0.1, checked by binding it, and
+# is none of the ports given as arguments.  Ports come from 10000-32767,
+# below Linux's default ephemeral range, so the port is unlikely to be
+# taken by an outgoing connection before the caller binds it.  The caller
+# still races other programs; the window is short.  A caller that picks
+# several ports before binding any must pass the earlier picks, because
+# the bind check cannot see a port that is only chosen.
 tap_free_port() {
-    local port
+    local port excluded
     for _ in $(seq 1 50); do
         port=$((10000 + (RANDOM * 32768 + RANDOM) % 22768))
+        for excluded in "$@"; do
+            [ "$port" != "$excluded" ] || continue 2
+        done
         if "$TAP_PYTHON" - "$port" <<'EOF' 2>/dev/null; then
 import socket, sys
 for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
