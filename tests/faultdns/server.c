@@ -58,6 +58,9 @@ struct server {
     int port;
     int udp_fd[2];
     int tcp_fd[2];
+    /* Sockets bound to the TCP port that never listen: they keep the port
+     * while tcp=refuse has closed the listeners. */
+    int tcp_hold_fd[2];
     bool have_v6;
     enum tcp_listen tcp_listen;
     struct conn *conns;
@@ -135,9 +138,10 @@ loopback_addr(int family, int port, struct sockaddr_storage *ss)
     }
 }
 
-/* Open and bind one socket; returns the fd or -1 with errno set. */
+/* Open and bind one socket, and listen on it when it is a TCP socket and
+ * LISTENING is set.  Returns the fd, or -1 with errno set. */
 static int
-open_socket(int family, int type, int port)
+bind_socket(int family, int type, int port, bool listening)
 {
     struct sockaddr_storage ss;
     socklen_t len = loopback_addr(family, port, &ss);
@@ -152,7 +156,7 @@ open_socket(int family, int type, int port)
     if (family == FAMILY_V6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (bind(fd, (struct sockaddr *)&ss, len) != 0 || set_nonblock(fd) != 0 ||
-        (type == SOCK_STREAM && listen(fd, 64) != 0)) {
+        (type == SOCK_STREAM && listening && listen(fd, 64) != 0)) {
         int saved = errno;
 
         close(fd);
@@ -160,6 +164,12 @@ open_socket(int family, int type, int port)
         return -1;
     }
     return fd;
+}
+
+static int
+open_socket(int family, int type, int port)
+{
+    return bind_socket(family, type, port, true);
 }
 
 static int
@@ -259,17 +269,39 @@ write_file_atomic(const char *path, const char *text)
     return rename(tmp, path);
 }
 
+/* Close the listeners so that connections are refused, and hold their port
+ * with bound sockets that never listen.  Linux gives no bound port to an
+ * outgoing connection, so the listeners can reopen on it later. */
+static void
+refuse_connections(struct server *s)
+{
+    int f;
+
+    close_listeners(s);
+    for (f = 0; f < 2; f++) {
+        if (f == FAMILY_V6 && !s->have_v6)
+            continue;
+        s->tcp_hold_fd[f] = bind_socket(f, SOCK_STREAM, s->port, false);
+        if (s->tcp_hold_fd[f] < 0)
+            fprintf(stderr, "faultdns: cannot hold TCP port %d: %s\n", s->port,
+                    strerror(errno));
+    }
+}
+
 static void
 apply_tcp_listen(struct server *s)
 {
     enum tcp_listen want = rule_set_tcp_listen(s->rules);
 
     if (want == TCP_LISTEN_REFUSE && s->tcp_fd[FAMILY_V4] >= 0)
-        close_listeners(s);
-    if (want != TCP_LISTEN_REFUSE && s->tcp_fd[FAMILY_V4] < 0 &&
-        open_listeners(s) != 0)
-        fprintf(stderr, "faultdns: cannot reopen TCP port %d: %s\n", s->port,
-                strerror(errno));
+        refuse_connections(s);
+    if (want != TCP_LISTEN_REFUSE && s->tcp_fd[FAMILY_V4] < 0) {
+        close_fd(&s->tcp_hold_fd[FAMILY_V4]);
+        close_fd(&s->tcp_hold_fd[FAMILY_V6]);
+        if (open_listeners(s) != 0)
+            fprintf(stderr, "faultdns: cannot reopen TCP port %d: %s\n",
+                    s->port, strerror(errno));
+    }
     s->tcp_listen = want;
 }
 
@@ -591,6 +623,7 @@ server_free(struct server *s)
     for (f = 0; f < 2; f++) {
         close_fd(&s->udp_fd[f]);
         close_fd(&s->tcp_fd[f]);
+        close_fd(&s->tcp_hold_fd[f]);
     }
     rule_set_free(s->rules);
 }
@@ -706,6 +739,7 @@ server_run(const struct zone_set *zones, const struct server_config *cfg)
     s.zones = zones;
     s.cfg = cfg;
     s.udp_fd[0] = s.udp_fd[1] = s.tcp_fd[0] = s.tcp_fd[1] = -1;
+    s.tcp_hold_fd[0] = s.tcp_hold_fd[1] = -1;
 
     if (setup_signals() != 0) {
         fprintf(stderr, "faultdns: cannot set up signals: %s\n",
