@@ -756,8 +756,9 @@ answer_immediately(struct resolver *r, const char *domain, int only_server,
  * against max_inflight before it is queued.  Returns NULL when it is
  * admitted, which holds an admission reference that the request carries
  * to the event thread.  Otherwise returns the result that completes the
- * submission at once: temp_error "inflight_limit" past the limit, or
- * "nomem".  A domain already queued or in flight is always admitted.
+ * submission at once.  Past the limit that is the stale route when the
+ * cache has one, else temp_error "inflight_limit".  Out of memory it is
+ * temp_error "nomem".  A domain already queued or in flight is always admitted.
  */
 static struct route_result *
 route_admit(struct resolver *r, const char *normalized, int only_server)
@@ -769,6 +770,18 @@ route_admit(struct resolver *r, const char *normalized, int only_server)
         return NULL;
     case ADMISSION_FULL:
         atomic_fetch_add_explicit(&r->stat_limited, 1, memory_order_relaxed);
+        /* The limit is reached when DNS is slow, which is when a stale
+         * known-good route matters most. */
+        if (r->cache && only_server < 0) {
+            struct route_result *stale = route_cache_get_stale(
+                r->cache, normalized, engine_clock_ms(r), "inflight_limit");
+
+            if (stale) {
+                atomic_fetch_add_explicit(&r->stat_stale, 1,
+                                          memory_order_relaxed);
+                return stale;
+            }
+        }
         return route_result_simple(ROUTE_TEMP_ERROR, normalized,
                                    "inflight_limit");
     case ADMISSION_NOMEM:

@@ -14,7 +14,9 @@ MILTER_E2E_TESTS = \
 	tests/e2e/milter_sendmail.test \
 	tests/e2e/milter_monitor.test \
 	tests/e2e/milter_reload.test \
-	tests/e2e/milter_forged_header.test
+	tests/e2e/milter_forged_header.test \
+	tests/e2e/milter_forged_flood.test \
+	tests/e2e/milter_inflight_stale.test
 
 TESTS += $(MILTER_E2E_TESTS)
 EXTRA_DIST += $(MILTER_E2E_TESTS) tests/e2e/milter_common.sh
