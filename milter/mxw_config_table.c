@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -325,6 +326,33 @@ check_server(const char *value, char *why, size_t whylen)
     return true;
 }
 
+/*
+ * True when name is a header field that messages carry for other
+ * purposes (RFC 5322, MIME, mailing lists, authentication, Postfix's own),
+ * which header_remove_incoming would delete from every message.
+ */
+static bool
+header_name_is_standard(const char *name)
+{
+    static const char *const names[] = {
+        "Received", "Return-Path", "From", "Sender", "Reply-To", "To",
+        "Cc", "Bcc", "Subject", "Date", "Message-ID", "In-Reply-To",
+        "References", "Comments", "Keywords", "MIME-Version",
+        "DKIM-Signature", "Authentication-Results", "Received-SPF",
+        "Delivered-To", "X-Original-To", "Precedence", "Auto-Submitted",
+    };
+    static const char *const prefixes[] = {"Content-", "Resent-", "List-",
+                                           "ARC-"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return true;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncasecmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+            return true;
+    return false;
+}
+
 /* RFC 5322 section 3.6.8: ftext is printable US-ASCII except ':'. */
 static bool
 check_header_name(const char *value, char *why, size_t whylen)
@@ -344,6 +372,12 @@ check_header_name(const char *value, char *why, size_t whylen)
                      "(RFC 5322 field name)");
             return false;
         }
+    }
+    if (header_name_is_standard(value)) {
+        snprintf(why, whylen,
+                 "a standard header that the filter would remove from every "
+                 "message; choose a name of its own such as X-MXWarden");
+        return false;
     }
     return true;
 }
@@ -894,7 +928,7 @@ const struct config_key config_table[] = {
         .default_text = "\"X-MXWarden\"",
         .check = check_header_name,
         .allowed = "an RFC 5322 field name: printable ASCII without "
-                   "spaces or ':'",
+                   "spaces or ':', not a standard header such as Received",
         .help = "Name of the diagnostic header added to accepted mail",
     },
     {

@@ -373,6 +373,13 @@ string_keys_checked(void **state)
     assert_int_equal(load_one("header_name", "\"X MXWarden\"", &cfg), -1);
     assert_contains(err, "header_name: invalid value \"X MXWarden\"");
     assert_int_equal(load_one("header_name", "\"X-MX:Warden\"", &cfg), -1);
+    assert_int_equal(load_one("header_name", "\"received\"", &cfg), -1);
+    assert_contains(err, "a standard header");
+    assert_int_equal(load_one("header_name", "\"Content-Type\"", &cfg), -1);
+    assert_int_equal(load_one("header_name", "\"X-Original-To\"", &cfg), -1);
+    assert_int_equal(load_one("header_name", "\"X-Received-Check\"", &cfg),
+                     0);
+    config_free(&cfg);
     assert_int_equal(load_one("header_name", "\"\"", &cfg), -1);
     assert_int_equal(load_one("header_name", "\"X-\\xc3\\xa9\"", &cfg), -1);
 
