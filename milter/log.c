@@ -49,7 +49,12 @@ log_open(const struct log_options *opts)
     log_to_stderr = opts->to_stderr;
     atomic_store(&log_level, (int)opts->level);
     if (!log_to_stderr) {
-        openlog(log_ident, LOG_PID | LOG_NDELAY, opts->facility);
+        if (log_syslog_open)
+            closelog();
+        openlog(log_ident,
+                LOG_PID | LOG_NDELAY |
+                    (opts->syslog_copy_stderr ? LOG_PERROR : 0),
+                opts->facility);
         log_syslog_open = true;
     }
 }

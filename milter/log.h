@@ -28,6 +28,8 @@ struct log_options {
     int facility;      /* LOG_MAIL etc., used with syslog */
     enum mxw_log_level level;
     bool to_stderr; /* true: stderr with timestamps; false: syslog */
+    bool syslog_copy_stderr; /* with syslog: copy each line to stderr
+                                (LOG_PERROR), for start-up errors */
 };
 
 /* Start logging with opts; may be called again to change destination. */

@@ -398,6 +398,7 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
         .facility = cfg->syslog_facility,
         .level = cfg->log_level,
         .to_stderr = foreground,
+        .syslog_copy_stderr = !foreground,
     };
     struct pidfile pf = {.fd = -1, .path = NULL};
     struct daemon_account acct;
@@ -433,6 +434,9 @@ run_daemon(const struct mxw_config *cfg, const char *config_used,
         log_error("%s", err);
         goto done;
     }
+    /* Detached: stderr no longer reaches the terminal that started it. */
+    lopts.syslog_copy_stderr = false;
+    log_open(&lopts);
     if (pf.fd >= 0 && pidfile_write(&pf, getpid(), err, sizeof(err)) != 0) {
         log_error("%s", err);
         goto done;
