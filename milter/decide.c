@@ -375,6 +375,10 @@ decider_decide(struct decider *decider, const char *domain,
     input.lying = out->health.lying;
     input.confirmed = out->confirm == DECISION_CONFIRM_OTHER_SERVER ||
                       out->confirm == DECISION_CONFIRM_TCP;
+    input.confirm_failure = NULL;
+    if (out->confirm == DECISION_CONFIRM_FAILED && out->repeat != NULL &&
+        out->repeat->verdict == ROUTE_TEMP_ERROR)
+        input.confirm_failure = out->repeat->reason;
     policy_decide(&decider->policy, &input, &out->policy);
 }
 

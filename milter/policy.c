@@ -323,6 +323,16 @@ policy_write_text(const struct policy *policy, const struct policy_input *input,
                  "DNS says %s %s, which is not credible for this domain; "
                  "try again later",
                  domain, policy_negative_words(result->verdict));
+    } else if (strcmp(d->rule, "not_confirmed") == 0 &&
+               input->confirm_failure != NULL) {
+        bool server_fault;
+        const char *words =
+            policy_cause_words(input->confirm_failure, &server_fault);
+
+        snprintf(text, len,
+                 "DNS says %s %s, but the second check got no answer (%s); "
+                 "try again later",
+                 domain, policy_negative_words(result->verdict), words);
     } else if (strcmp(d->rule, "not_confirmed") == 0) {
         snprintf(text, len,
                  "DNS says %s %s, but a second check did not confirm it; "

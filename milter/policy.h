@@ -68,6 +68,9 @@ struct policy_input {
     /* A second server, or the same server over TCP, returned the same
      * negative verdict. */
     bool confirmed;
+    /* Reason of the repeat's temp_error when the second check got no
+     * answer (timed out, turned away for load), else NULL. */
+    const char *confirm_failure;
 };
 
 struct policy_decision {

@@ -252,6 +252,32 @@ policy_temp_error_text_names_cause(void **state)
                         "lookups are in flight; try again later");
 }
 
+/* A repeat that got no answer is named, not reported as a disagreement. */
+static void
+policy_unconfirmed_text_names_failure(void **state)
+{
+    struct policy policy;
+    struct route_result r =
+        make_result(ROUTE_NO_DOMAIN, "typo.test", "nxdomain", SERVER);
+    struct policy_input in = healthy_input(&r, false);
+    struct policy_decision d;
+
+    (void)state;
+    policy_init(&policy);
+    policy_decide(&policy, &in, &d);
+    assert_reply(&d, "451", "4.4.3");
+    assert_string_equal(d.text, "DNS says typo.test does not exist, but a "
+                                "second check did not confirm it; try "
+                                "again later");
+
+    in.confirm_failure = "inflight_limit";
+    policy_decide(&policy, &in, &d);
+    assert_reply(&d, "451", "4.4.3");
+    assert_string_equal(d.text, "DNS says typo.test does not exist, but the "
+                                "second check got no answer (too many DNS "
+                                "lookups are in flight); try again later");
+}
+
 static void
 policy_trusted_text_states_fact(void **state)
 {
@@ -461,6 +487,7 @@ main(void)
         cmocka_unit_test(policy_lying_resolver_defers_implicit_mx),
         cmocka_unit_test(policy_monitor_accepts_and_reports),
         cmocka_unit_test(policy_temp_error_text_names_cause),
+        cmocka_unit_test(policy_unconfirmed_text_names_failure),
         cmocka_unit_test(policy_trusted_text_states_fact),
         cmocka_unit_test(policy_invariant_all_combinations),
         cmocka_unit_test(policy_hostile_table_defers_routes),
