@@ -24,6 +24,10 @@ struct decider {
     struct canary_options canary_options;
     struct policy policy;
     unsigned rcpt_deadline_ms;
+    unsigned max_inflight;
+    /* Suppressor for the max_inflight warning: logged when it starts,
+     * then summarized. */
+    struct log_repeat limit_warnings;
 };
 
 static uint64_t
@@ -140,7 +144,9 @@ decider_create(const struct mxw_config *cfg, bool with_runner, char *err,
         snprintf(err, errlen, "out of memory creating the decider");
         return NULL;
     }
+    log_repeat_init(&decider->limit_warnings, MXW_LOG_WARNING, 60000);
     decider->rcpt_deadline_ms = (unsigned)cfg->rcpt_deadline_ms;
+    decider->max_inflight = (unsigned)cfg->max_inflight;
     if (decider_policy_options(cfg, &decider->policy, err, errlen) != 0)
         goto fail;
 
@@ -249,6 +255,7 @@ decider_free(struct decider *decider)
     health = atomic_exchange(&decider->health, NULL);
     resolver_free(decider->resolver);
     health_free(health);
+    log_repeat_destroy(&decider->limit_warnings);
     free(decider);
 }
 
@@ -328,6 +335,14 @@ decider_confirm(struct decider *decider, const struct route_result *first,
     return method;
 }
 
+/* Return true when max_inflight cut result short (a stale copy too). */
+static bool
+decider_hit_limit(const struct route_result *result)
+{
+    return result != NULL && result->reason != NULL &&
+           strcmp(result->reason, "inflight_limit") == 0;
+}
+
 void
 decider_decide(struct decider *decider, const char *domain,
                unsigned deadline_ms, struct decision *out)
@@ -367,6 +382,13 @@ decider_decide(struct decider *decider, const char *domain,
                                 deadline_ms - (unsigned)spent_ms, &out->repeat);
         }
     }
+
+    if (decider_hit_limit(result) || decider_hit_limit(out->repeat))
+        log_repeat(&decider->limit_warnings,
+                   "max_inflight (%u DNS route lookups) reached: new "
+                   "lookups get 451 4.4.3, or a stale route, until some "
+                   "finish",
+                   decider->max_inflight);
 
     /* Step 3: the policy. */
     input.result = result;
