@@ -5,6 +5,7 @@
 
 #include "decide.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +15,17 @@
 
 #include "canary.h"
 #include "log.h"
+
+/* Negative answers confirmed recently, direct-mapped by domain hash, so a
+ * cache hit of one is not repeated for every recipient. */
+#define DECIDER_CONFIRMED_SLOTS 1024
+#define DECIDER_DOMAIN_MAX 256
+
+struct confirmed_slot {
+    char domain[DECIDER_DOMAIN_MAX]; /* "" when empty */
+    enum route_verdict verdict;
+    uint64_t expires_ms;
+};
 
 struct decider {
     struct resolver *resolver;
@@ -28,6 +40,8 @@ struct decider {
     /* Suppressor for the max_inflight warning: logged when it starts,
      * then summarized. */
     struct log_repeat limit_warnings;
+    pthread_mutex_t confirmed_lock; /* guards confirmed */
+    struct confirmed_slot confirmed[DECIDER_CONFIRMED_SLOTS];
 };
 
 static uint64_t
@@ -145,6 +159,7 @@ decider_create(const struct mxw_config *cfg, bool with_runner, char *err,
         return NULL;
     }
     log_repeat_init(&decider->limit_warnings, MXW_LOG_WARNING, 60000);
+    pthread_mutex_init(&decider->confirmed_lock, NULL);
     decider->rcpt_deadline_ms = (unsigned)cfg->rcpt_deadline_ms;
     decider->max_inflight = (unsigned)cfg->max_inflight;
     if (decider_policy_options(cfg, &decider->policy, err, errlen) != 0)
@@ -256,6 +271,7 @@ decider_free(struct decider *decider)
     resolver_free(decider->resolver);
     health_free(health);
     log_repeat_destroy(&decider->limit_warnings);
+    pthread_mutex_destroy(&decider->confirmed_lock);
     free(decider);
 }
 
@@ -290,6 +306,56 @@ decider_server_index(struct decider *decider, const char *server)
         if (strcmp(resolver_server_name(decider->resolver, i), server) == 0)
             return (int)i;
     return -1;
+}
+
+static struct confirmed_slot *
+decider_confirmed_slot(struct decider *decider, const char *domain)
+{
+    uint32_t hash = 2166136261u;
+
+    for (const char *c = domain; *c != '\0'; c++) {
+        hash ^= (unsigned char)*c;
+        hash *= 16777619u;
+    }
+    return &decider->confirmed[hash % DECIDER_CONFIRMED_SLOTS];
+}
+
+/* Remember that a repeat confirmed result, a negative answer, for as long
+ * as its TTL. */
+static void
+decider_confirmed_remember(struct decider *decider,
+                           const struct route_result *result)
+{
+    struct confirmed_slot *slot;
+
+    if (strlen(result->domain) >= DECIDER_DOMAIN_MAX || result->ttl_s == 0)
+        return;
+    pthread_mutex_lock(&decider->confirmed_lock);
+    slot = decider_confirmed_slot(decider, result->domain);
+    snprintf(slot->domain, sizeof(slot->domain), "%s", result->domain);
+    slot->verdict = result->verdict;
+    slot->expires_ms = decider_now_ms() + (uint64_t)result->ttl_s * 1000;
+    pthread_mutex_unlock(&decider->confirmed_lock);
+}
+
+/* Return true when result, a cache hit, repeats a negative answer that a
+ * repeat confirmed and whose TTL has not run out since. */
+static bool
+decider_confirmed_recall(struct decider *decider,
+                         const struct route_result *result)
+{
+    struct confirmed_slot *slot;
+    bool found;
+
+    if (result->cache != ROUTE_CACHE_HIT)
+        return false;
+    pthread_mutex_lock(&decider->confirmed_lock);
+    slot = decider_confirmed_slot(decider, result->domain);
+    found = strcmp(slot->domain, result->domain) == 0 &&
+            slot->verdict == result->verdict &&
+            slot->expires_ms > decider_now_ms();
+    pthread_mutex_unlock(&decider->confirmed_lock);
+    return found;
 }
 
 /*
@@ -377,9 +443,16 @@ decider_decide(struct decider *decider, const char *domain,
         } else if (out->health.state == HEALTH_HEALTHY &&
                    out->health.trusted_for_negatives &&
                    spent_ms < deadline_ms) {
-            out->confirm =
-                decider_confirm(decider, result,
-                                deadline_ms - (unsigned)spent_ms, &out->repeat);
+            if (decider_confirmed_recall(decider, result)) {
+                out->confirm = DECISION_CONFIRM_EARLIER;
+            } else {
+                out->confirm = decider_confirm(decider, result,
+                                               deadline_ms - (unsigned)spent_ms,
+                                               &out->repeat);
+                if (out->confirm == DECISION_CONFIRM_OTHER_SERVER ||
+                    out->confirm == DECISION_CONFIRM_TCP)
+                    decider_confirmed_remember(decider, result);
+            }
         }
     }
 
@@ -396,7 +469,8 @@ decider_decide(struct decider *decider, const char *domain,
     input.trusted_for_negatives = out->health.trusted_for_negatives;
     input.lying = out->health.lying;
     input.confirmed = out->confirm == DECISION_CONFIRM_OTHER_SERVER ||
-                      out->confirm == DECISION_CONFIRM_TCP;
+                      out->confirm == DECISION_CONFIRM_TCP ||
+                      out->confirm == DECISION_CONFIRM_EARLIER;
     input.confirm_failure = NULL;
     if (out->confirm == DECISION_CONFIRM_FAILED && out->repeat != NULL &&
         out->repeat->verdict == ROUTE_TEMP_ERROR)
@@ -634,6 +708,8 @@ decision_confirm_name(enum decision_confirm confirm)
         return "tcp";
     case DECISION_CONFIRM_FAILED:
         return "failed";
+    case DECISION_CONFIRM_EARLIER:
+        return "earlier";
     }
     return "unknown";
 }

@@ -32,6 +32,8 @@ enum decision_confirm {
     DECISION_CONFIRM_TCP,          /* the same server, again over TCP */
     DECISION_CONFIRM_FAILED,       /* the repeat gave another verdict or
                                       no answer */
+    DECISION_CONFIRM_EARLIER,      /* a cache hit of a negative answer that
+                                      a repeat confirmed within its TTL */
 };
 
 /* Everything known about one recipient domain's decision. */
