@@ -16,15 +16,17 @@
 #include "canary.h"
 #include "log.h"
 
-/* Negative answers confirmed recently, direct-mapped by domain hash, so a
- * cache hit of one is not repeated for every recipient. */
+/* Negative answers that a repeat confirmed, direct-mapped by domain hash,
+ * so a cache hit of one is not repeated for every recipient. */
 #define DECIDER_CONFIRMED_SLOTS 1024
 #define DECIDER_DOMAIN_MAX 256
 
+/* One confirmed answer, named by the lookup that produced it: a cache hit
+ * matches only while the cache entry that lookup filled still serves. */
 struct confirmed_slot {
     char domain[DECIDER_DOMAIN_MAX]; /* "" when empty */
     enum route_verdict verdict;
-    uint64_t expires_ms;
+    uint64_t lookup_id;
 };
 
 struct decider {
@@ -320,26 +322,38 @@ decider_confirmed_slot(struct decider *decider, const char *domain)
     return &decider->confirmed[hash % DECIDER_CONFIRMED_SLOTS];
 }
 
-/* Remember that a repeat confirmed result, a negative answer, for as long
- * as its TTL. */
+/* Remember that a repeat confirmed result, a negative answer. */
 static void
 decider_confirmed_remember(struct decider *decider,
                            const struct route_result *result)
 {
     struct confirmed_slot *slot;
 
-    if (strlen(result->domain) >= DECIDER_DOMAIN_MAX || result->ttl_s == 0)
+    if (strlen(result->domain) >= DECIDER_DOMAIN_MAX || result->lookup_id == 0)
         return;
     pthread_mutex_lock(&decider->confirmed_lock);
     slot = decider_confirmed_slot(decider, result->domain);
     snprintf(slot->domain, sizeof(slot->domain), "%s", result->domain);
     slot->verdict = result->verdict;
-    slot->expires_ms = decider_now_ms() + (uint64_t)result->ttl_s * 1000;
+    slot->lookup_id = result->lookup_id;
     pthread_mutex_unlock(&decider->confirmed_lock);
 }
 
-/* Return true when result, a cache hit, repeats a negative answer that a
- * repeat confirmed and whose TTL has not run out since. */
+/* Forget a confirmation of domain, after a repeat failed to confirm it. */
+static void
+decider_confirmed_forget(struct decider *decider, const char *domain)
+{
+    struct confirmed_slot *slot;
+
+    pthread_mutex_lock(&decider->confirmed_lock);
+    slot = decider_confirmed_slot(decider, domain);
+    if (strcmp(slot->domain, domain) == 0)
+        slot->domain[0] = '\0';
+    pthread_mutex_unlock(&decider->confirmed_lock);
+}
+
+/* Return true when result is a cache hit of the very answer that a repeat
+ * confirmed, so the cache entry it came from has not expired since. */
 static bool
 decider_confirmed_recall(struct decider *decider,
                          const struct route_result *result)
@@ -347,13 +361,13 @@ decider_confirmed_recall(struct decider *decider,
     struct confirmed_slot *slot;
     bool found;
 
-    if (result->cache != ROUTE_CACHE_HIT)
+    if (result->cache != ROUTE_CACHE_HIT || result->lookup_id == 0)
         return false;
     pthread_mutex_lock(&decider->confirmed_lock);
     slot = decider_confirmed_slot(decider, result->domain);
     found = strcmp(slot->domain, result->domain) == 0 &&
             slot->verdict == result->verdict &&
-            slot->expires_ms > decider_now_ms();
+            slot->lookup_id == result->lookup_id;
     pthread_mutex_unlock(&decider->confirmed_lock);
     return found;
 }
@@ -452,6 +466,8 @@ decider_decide(struct decider *decider, const char *domain,
                 if (out->confirm == DECISION_CONFIRM_OTHER_SERVER ||
                     out->confirm == DECISION_CONFIRM_TCP)
                     decider_confirmed_remember(decider, result);
+                else
+                    decider_confirmed_forget(decider, result->domain);
             }
         }
     }

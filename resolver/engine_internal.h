@@ -192,6 +192,8 @@ struct resolver {
     struct channel *channels[RESOLVER_MAX_SERVERS * 2];
     unsigned channel_count;
 
+    uint64_t last_lookup_id; /* event thread only; see route_result */
+
     int epoll_fd;
     int event_fd; /* wakes the event thread */
     pthread_t thread;

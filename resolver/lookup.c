@@ -198,6 +198,7 @@ lookup_finish(struct lookup *l, enum route_verdict verdict, const char *reason,
     }
 
     memset(&src, 0, sizeof(src));
+    src.lookup_id = ++r->last_lookup_id;
     src.verdict = verdict;
     src.domain = l->domain;
     src.reason = reason;

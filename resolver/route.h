@@ -149,7 +149,12 @@ struct route_result {
     const struct route_exchange *exchanges; /* sorted by preference */
     size_t step_count;
     const struct route_step *steps; /* in the order they ended */
-    void *priv_;                    /* reserved, NULL */
+    uint64_t lookup_id; /* identity of the DNS lookup that produced the
+                           verdict, unique within one resolver and kept
+                           by the cache entry it fills, so a cache hit
+                           names the lookup it came from; 0 for results
+                           made without a lookup */
+    void *priv_;        /* reserved, NULL */
 };
 
 /* Return the verdict's name as used in logs and JSON ("mx", "implicit_mx",

@@ -14,7 +14,9 @@ FRONTENDS_E2E_TESTS = \
 	tests/frontends/policy_protocol.test \
 	tests/frontends/policy_concurrency.test \
 	tests/frontends/socketmap_protocol.test \
-	tests/frontends/guard_netns.test
+	tests/frontends/guard_netns.test \
+	tests/frontends/confirm_earlier_contradicted.test \
+	tests/frontends/confirm_earlier_expiry.test
 
 EXTRA_DIST += $(FRONTENDS_E2E_TESTS) tests/frontends/common.sh \
 	tests/frontends/client.py
