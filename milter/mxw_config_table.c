@@ -340,9 +340,11 @@ header_name_is_standard(const char *name)
         "References", "Comments", "Keywords", "MIME-Version",
         "DKIM-Signature", "Authentication-Results", "Received-SPF",
         "Delivered-To", "X-Original-To", "Precedence", "Auto-Submitted",
+        "Disposition-Notification-To", "Autocrypt", "Organization",
+        "Importance", "Priority", "User-Agent", "X-Mailer",
     };
     static const char *const prefixes[] = {"Content-", "Resent-", "List-",
-                                           "ARC-"};
+                                           "ARC-", "X-Spam-"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcasecmp(name, names[i]) == 0)

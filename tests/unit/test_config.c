@@ -377,6 +377,8 @@ string_keys_checked(void **state)
     assert_contains(err, "a standard header");
     assert_int_equal(load_one("header_name", "\"Content-Type\"", &cfg), -1);
     assert_int_equal(load_one("header_name", "\"X-Original-To\"", &cfg), -1);
+    assert_int_equal(load_one("header_name", "\"autocrypt\"", &cfg), -1);
+    assert_int_equal(load_one("header_name", "\"X-Spam-Status\"", &cfg), -1);
     assert_int_equal(load_one("header_name", "\"X-Received-Check\"", &cfg),
                      0);
     config_free(&cfg);
