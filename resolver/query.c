@@ -147,6 +147,17 @@ errno_is_transient(int err)
            err == EINPROGRESS;
 }
 
+/* Record a failed connect or send on the channel, TCP or UDP, unless the
+ * error only means "try again". */
+static void
+send_failure_seen(struct channel *ch, int err)
+{
+    if (errno_is_transient(err))
+        return;
+    tcp_failure_seen(ch, classify_tcp_errno(err));
+    udp_failure_seen(ch, classify_udp_errno(err));
+}
+
 static ares_socket_t
 wrap_socket(int domain, int type, int protocol, void *data)
 {
@@ -195,10 +206,8 @@ wrap_connect(ares_socket_t fd, const struct sockaddr *addr, ares_socklen_t len,
     int rc = connect(fd, addr, len);
     int err = errno;
 
-    if (rc < 0 && !errno_is_transient(err)) {
-        tcp_failure_seen(ch, classify_tcp_errno(err));
-        udp_failure_seen(ch, classify_udp_errno(err));
-    }
+    if (rc < 0)
+        send_failure_seen(ch, err);
     errno = err;
     return rc;
 }
@@ -210,10 +219,8 @@ wrap_sendv(ares_socket_t fd, const struct iovec *vec, int count, void *data)
     ares_ssize_t n = writev(fd, vec, count);
     int err = errno;
 
-    if (n < 0 && !errno_is_transient(err)) {
-        tcp_failure_seen(ch, classify_tcp_errno(err));
-        udp_failure_seen(ch, classify_udp_errno(err));
-    }
+    if (n < 0)
+        send_failure_seen(ch, err);
     errno = err;
     return n;
 }
