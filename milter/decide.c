@@ -313,13 +313,8 @@ decider_server_index(struct decider *decider, const char *server)
 static struct confirmed_slot *
 decider_confirmed_slot(struct decider *decider, const char *domain)
 {
-    uint32_t hash = 2166136261u;
-
-    for (const char *c = domain; *c != '\0'; c++) {
-        hash ^= (unsigned char)*c;
-        hash *= 16777619u;
-    }
-    return &decider->confirmed[hash % DECIDER_CONFIRMED_SLOTS];
+    return &decider->confirmed[resolver_domain_hash(domain) %
+                               DECIDER_CONFIRMED_SLOTS];
 }
 
 /* Remember that a repeat confirmed result, a negative answer. */

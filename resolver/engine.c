@@ -1090,6 +1090,12 @@ resolver_raw_query(struct resolver *r, unsigned server_index, const char *name,
     return raw;
 }
 
+uint32_t
+resolver_domain_hash(const char *domain)
+{
+    return engine_hash(domain);
+}
+
 const char *
 resolver_server_name(const struct resolver *r, unsigned server_index)
 {

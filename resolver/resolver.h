@@ -199,6 +199,10 @@ struct resolver_raw_result *resolver_raw_query(struct resolver *resolver,
                                                const char *name, uint16_t type,
                                                unsigned deadline_ms);
 
+/* Return the 32-bit FNV-1a hash of a normalized domain, the one the
+ * engine's own tables use. Thread-safe. */
+uint32_t resolver_domain_hash(const char *domain);
+
 /* Server text of server_index as normalized ("127.0.0.1:53"), or NULL. */
 const char *resolver_server_name(const struct resolver *resolver,
                                  unsigned server_index);
