@@ -183,6 +183,9 @@ socketmap_answer(struct socketmap_context *ctx, const char *request,
     }
 
     decider = ctx->source.acquire(ctx->source.arg, &token);
+    /* NOTE: st.name may be an exchange host rather than the mail domain,
+     * and is decided as a mail domain all the same: an exchange with only
+     * AAAA records under an IPv4-only Postfix is deferred, not bounced. */
     decider_decide(decider, st.name, decider_rcpt_deadline_ms(decider), &d);
     socketmap_format_reply(&st, &d, decider_policy(decider)->monitor, reply,
                            replylen);

@@ -190,7 +190,7 @@ TAP_PYTHON=${PYTHON3:-/usr/bin/python3}
 [ -x "$TAP_PYTHON" ] || TAP_PYTHON=python3
 
 # Print a TCP port that is free on 127.0.0.1, checked by binding it, and
-# is none of the ports given as arguments.  Ports come from 10000-32767,
+# differs from every port given as an argument.  Ports come from 10000-32767,
 # below Linux's default ephemeral range, so the port is unlikely to be
 # taken by an outgoing connection before the caller binds it.  The caller
 # still races other programs; the window is short.  A caller that picks
